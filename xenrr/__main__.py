@@ -1,0 +1,3 @@
+from xenrr.cli import main
+
+raise SystemExit(main())
