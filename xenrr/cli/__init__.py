@@ -15,6 +15,7 @@ import typer
 from xenrr import __version__
 from xenrr.errors import XenrrError
 from xenrr.cli import lab
+from xenrr.cli import replay
 
 app = typer.Typer(
     name="xenrr",
@@ -25,6 +26,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(lab.app, name="lab")
+app.command("replay")(replay.replay)
 
 
 def _print_version(value: bool) -> None:
