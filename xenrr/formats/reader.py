@@ -1,0 +1,286 @@
+"""The crash-tolerant streaming reader (trace-format.md, "Reading a damaged trace").
+
+Chunks are read one at a time (at most MAX_CHUNK_RAW bytes of records in
+memory, whatever the file's size). A chunk whose header, checksum or block
+is bad is skipped: the reader searches for the next chunk magic and accepts
+the first chunk there whose checksum holds and whose sequence number comes
+after the last good one. Everything skipped is reported in `losses` as a byte
+range and the chunk sequence numbers that are missing. Only TraceError
+subclasses leave this module.
+"""
+
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import lz4.block
+import numpy as np
+
+from xenrr.errors import TraceError
+from xenrr.formats import framing
+from xenrr.formats.errors import NotATraceError, RecordError
+from xenrr.formats.fileformat import (CHUNK_HEADER_STRUCT, CHUNK_MAGIC, FILE_HEADER_STRUCT,
+                                      FILE_IDENT, FILE_MARKER, FOOTER_MAGIC, FOOTER_STRUCT,
+                                      INDEX_DTYPE, INDEX_ENTRY_STRUCT, MAX_CHUNK_RAW,
+                                      OPT_BIG_ENDIAN, REVISION, TRAILER_MAGIC, TRAILER_STRUCT,
+                                      chunk_checksum, compressed_bound)
+from xenrr.formats.records import TraceHeader
+from xenrr.formats.writer import PARTIAL_SUFFIX
+
+_MAGIC_BYTES = CHUNK_MAGIC.to_bytes(8, "little")
+_SEARCH_WINDOW = 1 << 20
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk that passed its checks, with its records decompressed in `data`."""
+
+    sequence: int
+    stream: int
+    offset: int
+    size: int     # bytes in the file, header included
+    data: bytes   # the raw block: framed records
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A damaged part of the file: bytes start..end, why, and which chunks it held."""
+
+    start: int
+    end: int
+    reason: str
+    after: int                # sequence of the last good chunk before it (-1: none)
+    before: int | None        # sequence of the next good chunk (None: unknown)
+
+    @property
+    def chunks(self) -> str:
+        """The missing sequence numbers in words."""
+        first = self.after + 1
+        if self.before is None:
+            return f"chunks from {first} on"
+        if self.before <= first:
+            return "no whole chunk"
+        return f"chunk {first}" if self.before == first + 1 else f"chunks {first}-{self.before - 1}"
+
+    def __str__(self):
+        span = (f"bytes {self.start:#x}-{self.end:#x} ({self.end - self.start} bytes)"
+                if self.end > self.start else f"at {self.start:#x}")
+        return f"{span}: {self.reason}; {self.chunks} lost"
+
+
+@dataclass(frozen=True)
+class Footer:
+    """The totals a clean close wrote (spec "Footer and index")."""
+
+    offset: int
+    chunks: int
+    records: int
+    raw_bytes: int
+    stored_bytes: int
+
+
+class TraceReader:
+    """Read a trace: TraceReader(path).records(), chunks(), header, footer, losses."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._fd = None
+        try:
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            self.size = os.fstat(self._fd).st_size
+        except OSError as e:
+            raise TraceError(f"cannot read {self.path}: {e.strerror}{self._partial_hint()}") from None
+        self.losses: list[Loss] = []
+        self._footer_losses: list[Loss] = []
+        try:
+            self._check_header()
+            self._data_end = self.size
+            self.footer = self._read_footer()
+        except TraceError:
+            self.close()
+            raise
+
+    def _partial_hint(self) -> str:
+        partial = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
+        if not self.path.exists() and partial.exists():
+            return f" ({partial.name} exists: the recorder did not close the trace)"
+        return ""
+
+    def _pread(self, offset: int, length: int) -> bytes:
+        try:
+            return os.pread(self._fd, length, offset)
+        except OSError as e:
+            raise TraceError(f"cannot read {self.path}: {e.strerror}") from None
+
+    def _check_header(self) -> None:
+        head = self._pread(0, FILE_HEADER_STRUCT.size)
+        if len(head) < FILE_HEADER_STRUCT.size:
+            raise NotATraceError(f"{self.path}: not a xenrr trace ({len(head)} bytes, "
+                                 f"shorter than a file header)")
+        marker, ident, version, options = FILE_HEADER_STRUCT.unpack(head)
+        if marker != FILE_MARKER or ident != FILE_IDENT:
+            raise NotATraceError(f"{self.path}: not a xenrr trace (expected marker {FILE_MARKER:#x} "
+                                 f"and ident {FILE_IDENT:#x}, got {marker:#x} and {ident:#x})")
+        if version != REVISION:
+            raise NotATraceError(f"{self.path}: trace format revision {version} is not supported "
+                                 f"(expected {REVISION})")
+        if options & OPT_BIG_ENDIAN:
+            raise NotATraceError(f"{self.path}: big-endian traces are not supported")
+        if options or head[20:24] != bytes(4):
+            raise NotATraceError(f"{self.path}: unknown options {options:#x} or reserved bytes "
+                                 f"{head[20:24].hex()} set in the file header")
+        self.version = version
+
+    def _read_footer(self) -> Footer | None:
+        """The footer if the trailer is there; sets where the chunks end."""
+        trailer_at = self.size - TRAILER_STRUCT.size
+        if trailer_at < FILE_HEADER_STRUCT.size:
+            return None
+        footer_offset, checksum, magic = TRAILER_STRUCT.unpack(self._pread(trailer_at, TRAILER_STRUCT.size))
+        if magic != TRAILER_MAGIC:
+            return None
+        if not FILE_HEADER_STRUCT.size <= footer_offset <= trailer_at - FOOTER_STRUCT.size:
+            self._data_end = trailer_at
+            return self._footer_damaged(trailer_at, f"trailer points to {footer_offset:#x}, "
+                                                    "outside the file")
+        self._data_end = footer_offset
+        fmagic, chunks, records, raw, stored = FOOTER_STRUCT.unpack(
+            self._pread(footer_offset, FOOTER_STRUCT.size))
+        index_end = footer_offset + FOOTER_STRUCT.size + chunks * INDEX_ENTRY_STRUCT.size
+        if fmagic != FOOTER_MAGIC or index_end != trailer_at:
+            return self._footer_damaged(footer_offset, f"footer expected at {footer_offset:#x} with "
+                                                       f"an index up to {trailer_at:#x}")
+        actual = self._crc(footer_offset, trailer_at)
+        if actual != checksum:
+            return self._footer_damaged(footer_offset, f"footer checksum expected {checksum:#010x}, "
+                                                       f"got {actual:#010x}")
+        return Footer(footer_offset, chunks, records, raw, stored)
+
+    def _footer_damaged(self, start: int, reason: str) -> None:
+        self._footer_losses.append(Loss(start, self.size, reason, -1, 0))
+        return None
+
+    def _crc(self, start: int, end: int) -> int:
+        crc = 0
+        for offset in range(start, end, _SEARCH_WINDOW):
+            crc = zlib.crc32(self._pread(offset, min(_SEARCH_WINDOW, end - offset)), crc)
+        return crc
+
+    @property
+    def complete(self) -> bool:
+        """Whether the trace was closed cleanly (its footer is there and intact)."""
+        return self.footer is not None
+
+    def index(self) -> Iterator:
+        """The footer's index, as numpy arrays of IndexEntry, a bounded slice at a time."""
+        if self.footer is None:
+            return
+        per_read = _SEARCH_WINDOW // INDEX_DTYPE.itemsize
+        start = self.footer.offset + FOOTER_STRUCT.size
+        for first in range(0, self.footer.chunks, per_read):
+            count = min(per_read, self.footer.chunks - first)
+            data = self._pread(start + first * INDEX_DTYPE.itemsize, count * INDEX_DTYPE.itemsize)
+            yield np.frombuffer(data, dtype=INDEX_DTYPE)
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Every good chunk in file order; what is skipped goes to `losses`."""
+        self.losses = list(self._footer_losses)
+        pos, end = FILE_HEADER_STRUCT.size, self._data_end
+        last, bad = -1, None
+        while pos < end:
+            chunk, reason = self._chunk_at(pos, end, last)
+            if chunk is None:
+                bad = bad or (pos, reason)
+                pos = self._next_magic(pos + 1, end)
+                continue
+            if bad is not None or chunk.sequence != last + 1:
+                start, why = bad or (pos, "chunks missing")
+                self.losses.append(Loss(start, pos, why, last, chunk.sequence))
+                bad = None
+            last = chunk.sequence
+            yield chunk
+            pos = chunk.end
+        expected = self.footer.chunks if self.footer else None
+        if bad is not None:
+            self.losses.append(Loss(bad[0], end, bad[1], last, expected))
+        elif expected is not None and last + 1 != expected:
+            self.losses.append(Loss(end, end, "chunks missing at the end", last, expected))
+
+    def _chunk_at(self, pos: int, end: int, last: int) -> tuple[Chunk | None, str]:
+        """The chunk at pos if it is whole and sound, else None and why not."""
+        head = self._pread(pos, CHUNK_HEADER_STRUCT.size)[:end - pos]
+        if len(head) < CHUNK_HEADER_STRUCT.size:
+            if _MAGIC_BYTES.startswith(head[:8]):
+                return None, f"incomplete chunk header ({len(head)} of {CHUNK_HEADER_STRUCT.size} bytes)"
+            return None, f"{len(head)} stray bytes"
+        magic, sequence, stream, raw_length, stored_length, checksum = CHUNK_HEADER_STRUCT.unpack(head)
+        if magic != CHUNK_MAGIC:
+            if magic == FOOTER_MAGIC:
+                return None, "footer without a trailer (the writer stopped while closing)"
+            return None, f"expected chunk magic {CHUNK_MAGIC:#x}, got {magic:#x}"
+        if raw_length > MAX_CHUNK_RAW or stored_length > compressed_bound(raw_length):
+            return None, (f"chunk {sequence}: implausible lengths (raw {raw_length}, "
+                          f"compressed {stored_length})")
+        size = CHUNK_HEADER_STRUCT.size + stored_length
+        if pos + size > end:
+            return None, f"chunk {sequence} incomplete ({end - pos} of {size} bytes)"
+        block = self._pread(pos + CHUNK_HEADER_STRUCT.size, stored_length)
+        actual = chunk_checksum(head, block)
+        if actual != checksum:
+            return None, f"chunk {sequence}: checksum expected {checksum:#010x}, got {actual:#010x}"
+        if sequence <= last:
+            return None, f"chunk {sequence} out of order after chunk {last}"
+        try:
+            data = lz4.block.decompress(block, uncompressed_size=raw_length)
+        except lz4.block.LZ4BlockError:
+            return None, f"chunk {sequence}: LZ4 block does not decompress to {raw_length} bytes"
+        if len(data) != raw_length:
+            return None, f"chunk {sequence}: expected {raw_length} raw bytes, got {len(data)}"
+        return Chunk(sequence, stream, pos, size, data), ""
+
+    def _next_magic(self, start: int, end: int) -> int:
+        """Offset of the next chunk magic at or after start, or end."""
+        pos = start
+        while pos < end:
+            window = self._pread(pos, min(_SEARCH_WINDOW, end - pos))
+            found = window.find(_MAGIC_BYTES)
+            if found >= 0:
+                return pos + found
+            pos += max(1, len(window) - len(_MAGIC_BYTES) + 1)
+        return end
+
+    def records(self, types: frozenset[int] | None = None) -> Iterator:
+        """Every record of the good chunks in file order (of `types` only, if given)."""
+        for chunk in self.chunks():
+            try:
+                yield from framing.decode(chunk.data, types)
+            except RecordError as e:
+                raise type(e)(f"{self.path}: chunk {chunk.sequence} at {chunk.offset:#x}: {e}") from None
+
+    @cached_property
+    def header(self) -> TraceHeader | None:
+        """The trace_header record, or None when the first chunk is lost."""
+        chunk, _ = self._chunk_at(FILE_HEADER_STRUCT.size, self._data_end, -1)
+        if chunk is None or chunk.sequence != 0:
+            return None
+        first = next(framing.decode(chunk.data), None)
+        return first if isinstance(first, TraceHeader) else None
+
+    def close(self) -> None:
+        """Release the file."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

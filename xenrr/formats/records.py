@@ -1,0 +1,150 @@
+"""The record definitions: one construct Struct per record (trace-format.md, "Records").
+
+These Structs are the single source of every record's layout. The record
+classes, struct formats and numpy dtypes (recordtype, derive), the spec's
+field tables (spec), the C header for the hypervisor (cheader) and the
+pretty-printer templates (display) are all derived from them.
+
+Conventions every definition keeps (the bulk scan relies on them): little
+endian; a record that belongs to an actor has that actor id as a u32 at body
+offset 0; fixed-size members come first, 8-byte members at 8-byte offsets;
+reserved bytes are explicit Padding, written as zero.
+"""
+
+from construct import (GreedyBytes, Int8sl, Int8ul, Int16ul, Int32ul, Int64ul,
+                       Bytes, Padding, PascalString, Struct, this)
+
+from xenrr.formats.derive import enum, named
+from xenrr.formats.enums import (ContextFormat, CrewState, DmaKind, EndReason,
+                                 GuestType, InputKind, PositionMode)
+from xenrr.formats.recordtype import define, value_class
+from xenrr.formats.rectypes import (REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
+                                    REC_TYPE_CREW_EVENT, REC_TYPE_DIGEST, REC_TYPE_DMA,
+                                    REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
+                                    REC_TYPE_TIME_UPDATE, REC_TYPE_TRACE_HEADER,
+                                    REC_TYPE_VCPU_STATE)
+
+POSITION = named("Position", Struct(
+    "count" / Int64ul * "events counted in the trace's position mode since the vCPU started",
+    "rip" / Int64ul * "guest instruction pointer at that point (a check against divergence)",
+))
+Position = value_class(POSITION, show="{count}@{rip:#x}")
+
+TraceHeader = define(REC_TYPE_TRACE_HEADER, "TraceHeader", Struct(
+    "domid" / Int32ul * "domain id of the recorded guest",
+    "vcpus" / Int32ul * "number of vCPUs; vCPU actor ids are 0 to vcpus - 1",
+    "guest_type" / enum(Int32ul, GuestType) * "kind of guest",
+    "position_mode" / enum(Int32ul, PositionMode) * "what every position's count counts",
+    "xenrr_interface" / Int32ul * "version of the patched Xen's record/replay interface",
+    "reserved" / Padding(4),
+    "start_time" / Int64ul * "wall-clock time the recording started, ns since the Unix epoch",
+    "name" / PascalString(Int16ul, "utf8") * "domain name",
+    "xen_version" / PascalString(Int16ul, "utf8") * "Xen version string, e.g. 4.17.5",
+    "config" / PascalString(Int32ul, "utf8") * "the guest's xl configuration text",
+), doc="The domain recorded and how; the first record of the trace.",
+   show="domain {domid} {name!r}: {vcpus} vCPUs, {guest_type}, Xen {xen_version}, "
+        "interface {xenrr_interface}, positions {position_mode}",
+   origin="toolstack")
+
+VcpuState = define(REC_TYPE_VCPU_STATE, "VcpuState", Struct(
+    "vcpu" / Int32ul * "vCPU id",
+    "format" / enum(Int32ul, ContextFormat) * "layout of context",
+    "context" / GreedyBytes * "the vCPU's register state when recording started",
+), doc="A vCPU's state when recording started.",
+   show="vcpu {vcpu} {format} context {context}",
+   origin="toolstack")
+
+EndOfTrace = define(REC_TYPE_END_OF_TRACE, "EndOfTrace", Struct(
+    "reason" / enum(Int32ul, EndReason) * "why the recording stopped",
+    "reserved" / Padding(4),
+    "records" / Int64ul * "number of records before this one",
+    "bytes" / Int64ul * "framed bytes of the records before this one",
+), doc="The last record of a trace closed cleanly.",
+   show="{reason} after {records} records, {bytes} bytes",
+   origin="toolstack")
+
+CrewEvent = define(REC_TYPE_CREW_EVENT, "CrewEvent", Struct(
+    "vcpu" / Int32ul * "actor whose access changed: the victim of a reduction, "
+                       "the faulting actor of an increase",
+    "old_state" / enum(Int8ul, CrewState) * "its access to the frame before",
+    "new_state" / enum(Int8ul, CrewState) * "its access to the frame after",
+    "reserved" / Padding(2),
+    "gfn" / Int64ul * "guest frame number",
+    "position" / POSITION * "the actor's position when the change took effect",
+), doc="A change of one actor's CREW access to one guest frame.",
+   show="vcpu {vcpu} gfn {gfn:#x} {old_state}->{new_state} at {position}",
+   origin="xen")
+
+Constraint = define(REC_TYPE_CONSTRAINT, "Constraint", Struct(
+    "vcpu" / Int32ul * "the actor that waits",
+    "after_vcpu" / Int32ul * "the actor waited for",
+    "position" / POSITION * "vcpu does not pass this position...",
+    "after_position" / POSITION * "...until after_vcpu has passed this one",
+), doc="An ordering replay must enforce between two actors.",
+   show="vcpu {vcpu} at {position} waits for vcpu {after_vcpu} to pass {after_position}",
+   origin="xen")
+
+AsyncInput = define(REC_TYPE_ASYNC_INPUT, "AsyncInput", Struct(
+    "vcpu" / Int32ul * "vCPU at whose position Xen published the input",
+    "kind" / enum(Int16ul, InputKind) * "which guest-visible state it is",
+    "length" / Int16ul * "bytes of data",
+    "gfn" / Int64ul * "guest frame Xen wrote",
+    "offset" / Int32ul * "byte offset in that frame",
+    "reserved" / Padding(4),
+    "position" / POSITION * "the vCPU's position when the bytes became visible",
+    "data" / Bytes(this.length) * "the bytes written",
+), doc="Guest-visible state Xen queued and then published at a position.",
+   show="vcpu {vcpu} {kind} gfn {gfn:#x}+{offset:#x} {data} at {position}",
+   origin="xen")
+
+Rdtsc = define(REC_TYPE_RDTSC, "Rdtsc", Struct(
+    "vcpu" / Int32ul * "vCPU that read the time stamp counter",
+    "aux" / Int32ul * "TSC_AUX value returned (rdtscp), else zero",
+    "tsc" / Int64ul * "value returned",
+    "position" / POSITION * "the vCPU's position at the emulated instruction",
+), doc="The value an emulated rdtsc or rdtscp returned.",
+   show="vcpu {vcpu} tsc {tsc:#x} aux {aux} at {position}",
+   origin="xen")
+
+TimeUpdate = define(REC_TYPE_TIME_UPDATE, "TimeUpdate", Struct(
+    "vcpu" / Int32ul * "vCPU whose vcpu_time_info Xen updated",
+    "version" / Int32ul * "pvclock version (even once the update is complete)",
+    "tsc_timestamp" / Int64ul * "pvclock tsc_timestamp",
+    "system_time" / Int64ul * "pvclock system_time, ns",
+    "tsc_to_system_mul" / Int32ul * "pvclock tsc_to_system_mul",
+    "tsc_shift" / Int8sl * "pvclock tsc_shift",
+    "flags" / Int8ul * "pvclock flags",
+    "reserved" / Padding(2),
+    "position" / POSITION * "the vCPU's position when the update became visible",
+), doc="A pvclock update Xen published at a position.",
+   show="vcpu {vcpu} system_time {system_time} tsc {tsc_timestamp:#x} "
+        "mul {tsc_to_system_mul} shift {tsc_shift} at {position}",
+   origin="xen")
+
+Dma = define(REC_TYPE_DMA, "Dma", Struct(
+    "actor" / Int32ul * "device actor id (ACTOR_DEVICE_BASE + n)",
+    "kind" / enum(Int16ul, DmaKind) * "how the bytes reached guest memory",
+    "reserved" / Padding(2),
+    "offset" / Int32ul * "byte offset in the frame",
+    "length" / Int32ul * "bytes of data",
+    "gfn" / Int64ul * "guest frame written",
+    "position" / POSITION * "the device's position: count = its transaction number, rip = 0",
+    "data" / Bytes(this.length) * "the bytes the device wrote",
+), doc="Bytes a device actor wrote into guest memory.",
+   show="actor {actor:#x} {kind} gfn {gfn:#x}+{offset:#x} {data} at {position}",
+   origin="xen")
+
+Digest = define(REC_TYPE_DIGEST, "Digest", Struct(
+    "vcpu" / Int32ul * "vCPU digested",
+    "flags" / Int32ul * "DIGEST_MEMORY (bit 0): mem_digest is valid; other bits zero",
+    "reg_digest" / Int64ul * "digest of the vCPU's registers",
+    "mem_digest" / Int64ul * "digest of guest memory, zero unless DIGEST_MEMORY",
+    "position" / POSITION * "the vCPU's position at the checkpoint",
+), doc="State digests replay compares against (optional: readers may skip it).",
+   show="vcpu {vcpu} registers {reg_digest:#018x} memory {mem_digest:#018x} at {position}",
+   origin="xen")
+
+RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, CrewEvent, Constraint,
+                  AsyncInput, Rdtsc, TimeUpdate, Dma, Digest)
+BY_TYPE = {cls.TYPE: cls for cls in RECORD_CLASSES}
+BY_NAME = {cls.NAME: cls for cls in RECORD_CLASSES}
