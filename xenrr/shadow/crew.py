@@ -1,0 +1,174 @@
+"""The CREW protocol over one guest frame: states, transitions, dependencies.
+
+SMP-ReVirt (seeds/001, slides 11-14; ARCHITECTURE.md "CREW"): a frame is
+Concurrent-Read (a set of readers, no writer) or Exclusive-Write (one owner);
+NONE is the state of a frame nobody has touched. An access the state forbids
+faults; the holders that stand in the way are reduced (each at a position of
+its own) and the faulting actor is increased (at its fault position). Every
+such change of one actor's access to one frame is a CREW event.
+
+This module is the one definition of which events are legal and of which
+earlier reductions an increase must be ordered after (the constraints). The
+recorder (record.py), the checker (check.py) and the sharing analysis
+(sharing.py) all drive frames through `Frame.apply`.
+"""
+
+from collections.abc import Iterable, Iterator
+from enum import IntEnum
+from typing import NamedTuple
+
+from xenrr.shadow.actors import actor_name
+from xenrr.shadow.errors import IllegalTransition, PositionError
+
+
+class Access(IntEnum):
+    """An actor's access to a frame; a larger value is a larger privilege."""
+
+    NONE = 0x0
+    READ = 0x1
+    WRITE = 0x2
+
+
+_NONE, _READ, _WRITE = Access.NONE, Access.READ, Access.WRITE
+
+
+class CrewEvent(NamedTuple):
+    """One actor's access to one frame changes, at a position of that actor."""
+
+    actor: int
+    frame: int
+    old: Access
+    new: Access
+    position: int
+
+
+class Constraint(NamedTuple):
+    """`src` passes `src_pos` before `dst` passes `dst_pos` (ARCHITECTURE.md "CREW").
+
+    "Passes" has one meaning throughout: the source has *arrived* at src_pos
+    (everything it did before that position is done) before the destination
+    *leaves* dst_pos (does anything after it).
+    """
+
+    src: int
+    src_pos: int
+    dst: int
+    dst_pos: int
+
+
+def describe(actor: int, frame: int, position: int) -> str:
+    """The place an error happened, worded the same in every message."""
+    return f"{actor_name(actor)}, frame {frame:#x}, position {position}"
+
+
+def describe_constraint(c: Constraint) -> str:
+    return (f"{actor_name(c.src)} passes {c.src_pos} before "
+            f"{actor_name(c.dst)} passes {c.dst_pos}")
+
+
+class Frame:
+    """The CREW state of one frame and the reductions not yet answered.
+
+    `released` holds the reductions made since the last increase: the next
+    increase is the transition they were made for, so it must be ordered
+    after each of them. `last_write` is where the last owner gave write
+    access up: a reader joining a Concurrent-Read set later reads what that
+    owner wrote, so it is ordered after that point even though nobody is
+    reduced for it (slide 13: a CREW event on each processor between any two
+    conflicting accesses).
+    """
+
+    __slots__ = ("number", "holders", "writer", "gained", "released", "last_write")
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.holders: dict[int, Access] = {}
+        self.writer: int | None = None
+        self.gained: dict[int, int] = {}
+        self.released: list[tuple[int, int]] = []
+        self.last_write: tuple[int, int] | None = None
+
+    def access(self, actor: int) -> Access:
+        return self.holders.get(actor, _NONE)
+
+    def victims(self, actor: int, want: Access) -> list[tuple[int, Access]]:
+        """The reductions an access `want` by `actor` needs: (victim, new access).
+
+        A read reduces the owner of an Exclusive-Write frame to read; a write
+        reduces every other holder to none.
+        """
+        if want == _WRITE:
+            return [(h, _NONE) for h in self.holders if h != actor]
+        w = self.writer
+        return [] if w is None or w == actor else [(w, _READ)]
+
+    def apply(self, actor: int, old: Access, new: Access,
+              position: int) -> list[tuple[int, int]]:
+        """Apply one CREW event; return the (actor, position) it must follow.
+
+        The most recent reduction comes first: the actor reduced last is the
+        most likely to know of the others, so a reducer taking them in this
+        order drops more of them as implied.
+
+        Raises IllegalTransition if the frame's state does not allow the
+        event, PositionError if a reduction does not come after the position
+        at which the access it takes away was granted (a reduction takes
+        effect at the victim's next position).
+        """
+        holders = self.holders
+        if holders.get(actor, _NONE) != old:
+            raise IllegalTransition(
+                f"{describe(actor, self.number, position)}: {old.name}->{new.name}, "
+                f"but it holds {holders.get(actor, _NONE).name}")
+        if new < old:
+            if position <= self.gained[actor]:
+                raise PositionError(
+                    f"{describe(actor, self.number, position)}: reduced at or before "
+                    f"position {self.gained[actor]}, where it was granted {old.name}")
+            if old == _WRITE:
+                self.writer = None
+                self.last_write = (actor, position)
+            if new == _NONE:
+                del holders[actor]
+            else:
+                holders[actor] = new
+            self.released.append((actor, position))
+            return []
+        if new == old:
+            raise IllegalTransition(
+                f"{describe(actor, self.number, position)}: {old.name}->{new.name} "
+                "changes nothing")
+        if new == _WRITE:
+            if len(holders) > (old != _NONE):
+                others = ", ".join(actor_name(h) for h in holders if h != actor)
+                raise IllegalTransition(
+                    f"{describe(actor, self.number, position)}: {old.name}->WRITE "
+                    f"while the frame is also held by {others}")
+            self.writer = actor
+        elif self.writer is not None:
+            raise IllegalTransition(
+                f"{describe(actor, self.number, position)}: NONE->READ while "
+                f"{actor_name(self.writer)} holds WRITE")
+        holders[actor] = new
+        self.gained[actor] = position
+        sources = [r for r in reversed(self.released) if r[0] != actor]
+        self.released = []
+        if not sources and new == _READ and self.last_write is not None \
+                and self.last_write[0] != actor:
+            sources.append(self.last_write)
+        return sources
+
+
+def requirements(events: Iterable[CrewEvent]) -> Iterator[Constraint]:
+    """Every ordering a history's increases require, before reduction.
+
+    They come out in a causal order (each when its increase happens), the
+    order clocks.reduce needs.
+    """
+    frames: dict[int, Frame] = {}
+    for actor, frame, old, new, position in events:
+        fr = frames.get(frame)
+        if fr is None:
+            fr = frames[frame] = Frame(frame)
+        for src, src_pos in fr.apply(actor, old, new, position):
+            yield Constraint(src, src_pos, actor, position)
