@@ -76,7 +76,7 @@ class Member:
         if self.kind == "enum":
             return f"{SCALARS[self.code[1:]][0]} ({self.intenum.__name__})"
         if self.kind == "reserved":
-            return f"u8[{self.size}], zero"
+            return f"u8[{self.size}]"
         if self.kind == "struct":
             return self.layout.name
         if self.kind == "bytes":

@@ -1,7 +1,8 @@
 """Value tables of the enumerated record fields (trace-format.md, "Values").
 
 Explicit numbers only; the record definitions, the C header, the spec tables
-and the pretty-printer all read these classes.
+and the pretty-printer all read these classes, and MEANING (at the end) says
+what each value means for the spec's tables and the header's comments.
 """
 
 from enum import IntEnum
@@ -25,46 +26,92 @@ class GuestType(IntEnum):
 class PositionMode(IntEnum):
     """What position.count counts (ARCHITECTURE.md, "Positions")."""
 
-    SYNC_ENTRY = 1  # synchronous guest entries into Xen
-    BRANCH = 2      # retired conditional branches (hardware PMU)
+    SYNC_ENTRY = 1
+    BRANCH = 2
 
 
 class CrewState(IntEnum):
     """An actor's CREW access to a guest frame."""
 
-    NONE = 0  # no access (the frame is held by nobody yet, or by others)
-    CR = 1    # concurrent read
-    EW = 2    # exclusive write
+    NONE = 0
+    CR = 1
+    EW = 2
 
 
 class InputKind(IntEnum):
     """Which piece of guest-visible state Xen published at a position."""
 
-    EVTCHN_PENDING = 1  # evtchn_pending words of shared_info
-    UPCALL_PENDING = 2  # vcpu_info.evtchn_upcall_pending and pending_sel
-    RUNSTATE = 3        # the vCPU's registered runstate area
-    WALLCLOCK = 4       # shared_info wc_* fields
+    EVTCHN_PENDING = 1
+    UPCALL_PENDING = 2
+    RUNSTATE = 3
+    WALLCLOCK = 4
 
 
 class DmaKind(IntEnum):
     """How a device actor's bytes reached guest memory."""
 
-    GRANT_COPY = 1   # GNTTABOP_copy into a guest frame
-    GRANT_MAP = 2    # a grant mapping, contents taken at unmap
-    FOREIGN_MAP = 3  # a dom0 foreign mapping (console, xenstore rings)
+    GRANT_COPY = 1
+    GRANT_MAP = 2
+    FOREIGN_MAP = 3
 
 
 class ContextFormat(IntEnum):
     """The layout of an initial vCPU context blob."""
 
-    X86_64_PV = 1     # struct vcpu_guest_context (x86_64), as XEN_DOMCTL_getvcpucontext
-    HVM_SAVE_CPU = 2  # struct hvm_hw_cpu, as the HVM CPU save record
+    X86_64_PV = 1
+    HVM_SAVE_CPU = 2
 
 
 class EndReason(IntEnum):
     """Why the recording stopped."""
 
-    STOPPED = 1   # the recorder was asked to stop
-    SHUTDOWN = 2  # the guest shut down
-    CRASHED = 3   # the guest crashed
-    ERROR = 4     # the recorder failed
+    STOPPED = 1
+    SHUTDOWN = 2
+    CRASHED = 3
+    ERROR = 4
+
+
+ENUMS = (GuestType, PositionMode, CrewState, InputKind, DmaKind, ContextFormat, EndReason)
+
+MEANING = {  # enum class -> member name -> what the value means
+    GuestType: {
+        "PV": "paravirtualised guest",
+        "PVH": "PVH guest (translated, no device model)",
+        "HVM": "HVM guest (shadow paging, hap=0)",
+    },
+    PositionMode: {
+        "SYNC_ENTRY": "synchronous guest entries into Xen",
+        "BRANCH": "retired conditional branches (hardware PMU)",
+    },
+    CrewState: {
+        "NONE": "no access (the frame is held by nobody yet, or by others)",
+        "CR": "concurrent read",
+        "EW": "exclusive write",
+    },
+    InputKind: {
+        "EVTCHN_PENDING": "evtchn_pending words of shared_info",
+        "UPCALL_PENDING": "vcpu_info.evtchn_upcall_pending and pending_sel",
+        "RUNSTATE": "the vCPU's registered runstate area",
+        "WALLCLOCK": "shared_info wc_* fields",
+    },
+    DmaKind: {
+        "GRANT_COPY": "GNTTABOP_copy into a guest frame",
+        "GRANT_MAP": "a grant mapping, contents taken at unmap",
+        "FOREIGN_MAP": "a dom0 foreign mapping (console, xenstore rings)",
+    },
+    ContextFormat: {
+        "X86_64_PV": "struct vcpu_guest_context (x86_64), as XEN_DOMCTL_getvcpucontext",
+        "HVM_SAVE_CPU": "struct hvm_hw_cpu, as the HVM CPU save record",
+    },
+    EndReason: {
+        "STOPPED": "the recorder was asked to stop",
+        "SHUTDOWN": "the guest shut down",
+        "CRASHED": "the guest crashed",
+        "ERROR": "the recorder failed",
+    },
+}
+
+
+def meaning(value: IntEnum) -> str:
+    """What an enumerated value means (IntEnums of equal value compare equal, so key by class)."""
+    return MEANING[type(value)][value.name]

@@ -69,10 +69,15 @@ class Loss:
             return "no whole chunk"
         return f"chunk {first}" if self.before == first + 1 else f"chunks {first}-{self.before - 1}"
 
+    @property
+    def span(self) -> str:
+        """Where, in words."""
+        if self.end > self.start:
+            return f"bytes {self.start:#x}-{self.end:#x} ({self.end - self.start} bytes)"
+        return f"at {self.start:#x}"
+
     def __str__(self):
-        span = (f"bytes {self.start:#x}-{self.end:#x} ({self.end - self.start} bytes)"
-                if self.end > self.start else f"at {self.start:#x}")
-        return f"{span}: {self.reason}; {self.chunks} lost"
+        return f"{self.span}: {self.reason}; {self.chunks} lost"
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,15 @@ import construct as cs
 import numpy as np
 
 from xenrr.formats import display
-from xenrr.formats.derive import Layout, layout_of
+from xenrr.formats.derive import Layout, layout_of, named
 from xenrr.formats.errors import RecordError
 from xenrr.formats.rectypes import REC_OPTIONAL, rec_type_to_str
 
-RECORD_HEADER = struct.Struct("<II")  # type, length: the framing of spec "Record framing"
+RECORD_HEADER_DEF = named("RecordHeader", cs.Struct(
+    "type" / cs.Int32ul * "record type; bit 31 set: optional",
+    "length" / cs.Int32ul * "bytes of body, padding excluded",
+))
+RECORD_HEADER = struct.Struct(layout_of(RECORD_HEADER_DEF).fmt)
 RECORD_ALIGN = 8
 
 

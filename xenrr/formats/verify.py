@@ -1,0 +1,313 @@
+"""`xenrr log verify`: check a whole trace and say what is wrong and where.
+
+As in Xen's migration-stream verifier (tools/python/xen/migration/libxc.py),
+record checks are a dispatch table of small verify_<record> functions that
+raise Problem("expected X, got Y"). The checks every record gets the same
+way (known type, padding, length, reserved bytes, enum values) are derived
+from the record's Layout, so the table holds only what is particular to a
+record. Chunk damage comes from the reader's losses; the footer's index and
+totals are compared with what the chunks hold (spec "Verification").
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from xenrr.formats import framing
+from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY
+from xenrr.formats.errors import RecordError
+from xenrr.formats.records import BY_TYPE
+from xenrr.formats.recordtype import RECORD_HEADER, padded
+from xenrr.formats.rectypes import (REC_OPTIONAL, REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
+                                    REC_TYPE_CREW_EVENT, REC_TYPE_DIGEST, REC_TYPE_DMA,
+                                    REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC, REC_TYPE_TIME_UPDATE,
+                                    REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE, type_name)
+
+PAGE_SIZE = 4096
+DOMID_FIRST_RESERVED = 0x7FF0
+MAX_LISTED = 100
+
+
+class Problem(Exception):
+    """One finding of a verifier, in the words "expected X, got Y"."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem and where it is: a file offset (for ordering) and a place in words."""
+
+    offset: int
+    where: str
+    what: str
+
+    def __str__(self):
+        return f"{self.where}: {self.what}"
+
+
+class Report:
+    """The findings of one verification; keeps the first MAX_LISTED, counts them all."""
+
+    def __init__(self):
+        self.findings: list[Finding] = []
+        self.count = 0
+        self.chunks = 0
+        self.records = 0
+
+    def add(self, offset: int, where: str, what: str) -> None:
+        self.count += 1
+        if len(self.findings) < MAX_LISTED:
+            self.findings.append(Finding(offset, where, what))
+
+    @property
+    def intact(self) -> bool:
+        return self.count == 0
+
+
+class _State:
+    """What the record verifiers know of the trace so far."""
+
+    def __init__(self):
+        self.header = None
+        self.records = 0      # records seen before the current one
+        self.raw_bytes = 0    # their framed bytes
+        self.end = None       # where end_of_trace was, once seen
+        self.lossy = False    # whether chunks before the current one were lost
+
+
+def _actor(state: _State, field: str, actor: int, devices: bool = True) -> None:
+    """An actor id names one of the trace's vCPUs, or (where allowed) a device."""
+    if devices and actor >= ACTOR_DEVICE_BASE:
+        return
+    if state.header is not None and actor >= state.header.vcpus:
+        raise Problem(f"{field}: expected a vCPU below {state.header.vcpus}"
+                      f"{' or a device actor' if devices else ''}, got {actor:#x}")
+
+
+def verify_trace_header(state: _State, r) -> None:
+    """trace_header: record 0, once, describing a domain that can be replayed."""
+    if state.records != 0:
+        raise Problem(f"expected the trace header as record 0, got it as record {state.records}")
+    if not 1 <= r.vcpus < ACTOR_DEVICE_BASE:
+        raise Problem(f"vcpus: expected 1 to {ACTOR_DEVICE_BASE - 1}, got {r.vcpus}")
+    if r.domid >= DOMID_FIRST_RESERVED:
+        raise Problem(f"domid: expected below {DOMID_FIRST_RESERVED:#x}, got {r.domid:#x}")
+    if not r.name:
+        raise Problem("name: expected a domain name, got an empty string")
+    state.header = r
+
+
+def verify_vcpu_state(state: _State, r) -> None:
+    """vcpu_state: a vCPU's context, not empty."""
+    _actor(state, "vcpu", r.vcpu, devices=False)
+    if not r.context:
+        raise Problem("context: expected the vCPU's registers, got 0 bytes")
+
+
+def verify_end_of_trace(state: _State, r) -> None:
+    """end_of_trace: its totals are those of the records before it (unless chunks were lost)."""
+    if state.lossy:
+        return
+    if r.records != state.records:
+        raise Problem(f"records: expected {state.records}, got {r.records}")
+    if r.bytes != state.raw_bytes:
+        raise Problem(f"bytes: expected {state.raw_bytes}, got {r.bytes}")
+
+
+def verify_crew_event(state: _State, r) -> None:
+    """crew_event: an actor's access to a frame changes."""
+    _actor(state, "vcpu", r.vcpu)
+    if r.old_state == r.new_state:
+        raise Problem(f"new_state: expected a change from {r.old_state}, got the same state")
+
+
+def verify_constraint(state: _State, r) -> None:
+    """constraint: one actor waits for another."""
+    _actor(state, "vcpu", r.vcpu)
+    _actor(state, "after_vcpu", r.after_vcpu)
+    if r.vcpu == r.after_vcpu:
+        raise Problem(f"after_vcpu: expected an actor other than {r.vcpu}, got the same one")
+
+
+def _in_page(r) -> None:
+    if r.offset + r.length > PAGE_SIZE:
+        raise Problem(f"offset + length: expected at most {PAGE_SIZE}, got {r.offset + r.length}")
+
+
+def verify_async_input(state: _State, r) -> None:
+    """async_input: bytes Xen published to a vCPU, within one frame."""
+    _actor(state, "vcpu", r.vcpu, devices=False)
+    _in_page(r)
+
+
+def verify_rdtsc(state: _State, r) -> None:
+    """rdtsc: a vCPU read the time stamp counter."""
+    _actor(state, "vcpu", r.vcpu, devices=False)
+
+
+def verify_time_update(state: _State, r) -> None:
+    """time_update: a complete pvclock update (even version) for a vCPU."""
+    _actor(state, "vcpu", r.vcpu, devices=False)
+    if r.version % 2:
+        raise Problem(f"version: expected an even pvclock version, got {r.version}")
+
+
+def verify_dma(state: _State, r) -> None:
+    """dma: a device wrote bytes within one frame; its position has no rip."""
+    if r.actor < ACTOR_DEVICE_BASE:
+        raise Problem(f"actor: expected a device actor id from {ACTOR_DEVICE_BASE:#x}, got {r.actor:#x}")
+    _in_page(r)
+    if r.position.rip:
+        raise Problem(f"position.rip: expected 0 for a device, got {r.position.rip:#x}")
+
+
+def verify_digest(state: _State, r) -> None:
+    """digest: flags known, no memory digest unless flagged."""
+    _actor(state, "vcpu", r.vcpu, devices=False)
+    if r.flags & ~DIGEST_MEMORY:
+        raise Problem(f"flags: expected only {DIGEST_MEMORY:#x}, got {r.flags:#x}")
+    if not r.flags & DIGEST_MEMORY and r.mem_digest:
+        raise Problem(f"mem_digest: expected 0 without DIGEST_MEMORY, got {r.mem_digest:#x}")
+
+
+VERIFIERS: dict[int, Callable[[_State, object], None]] = {
+    REC_TYPE_TRACE_HEADER: verify_trace_header,
+    REC_TYPE_VCPU_STATE: verify_vcpu_state,
+    REC_TYPE_END_OF_TRACE: verify_end_of_trace,
+    REC_TYPE_CREW_EVENT: verify_crew_event,
+    REC_TYPE_CONSTRAINT: verify_constraint,
+    REC_TYPE_ASYNC_INPUT: verify_async_input,
+    REC_TYPE_RDTSC: verify_rdtsc,
+    REC_TYPE_TIME_UPDATE: verify_time_update,
+    REC_TYPE_DMA: verify_dma,
+    REC_TYPE_DIGEST: verify_digest,
+}
+
+
+def _check_layout(cls, block, body: int, length: int) -> None:
+    """The checks every record gets from its Layout: padding, reserved bytes, enum values."""
+    pad = block[body + length:body + padded(length)]
+    if any(pad):
+        raise Problem(f"padding: expected zero bytes, got {pad.hex()}")
+    for m in cls.LAYOUT.fixed:
+        if m.kind == "reserved" and any(block[body + m.offset:body + m.offset + m.size]):
+            got = block[body + m.offset:body + m.offset + m.size].hex()
+            raise Problem(f"{m.name}: expected zero bytes, got {got}")
+
+
+def _check_enums(record) -> None:
+    for m in record.LAYOUT.members:
+        if m.kind == "enum":
+            try:
+                m.intenum(getattr(record, m.name))
+            except ValueError:
+                names = ", ".join(v.name for v in m.intenum)
+                raise Problem(f"{m.name}: expected one of {names}, "
+                              f"got {getattr(record, m.name)}") from None
+
+
+def _verify_record(state: _State, block, offset: int, rtype: int, length: int) -> None:
+    """Check one record; Problem says what is wrong."""
+    cls = BY_TYPE.get(rtype)
+    if cls is None:
+        if rtype & REC_OPTIONAL:
+            return
+        raise Problem(f"unknown mandatory record type {rtype:#010x}")
+    if state.end is not None:
+        raise Problem(f"expected nothing after end_of_trace (at {state.end}), got {cls.NAME}")
+    body = offset + RECORD_HEADER.size
+    _check_layout(cls, block, body, length)
+    try:
+        record = cls.CODEC.decode(block, body, length)
+    except RecordError as e:
+        raise Problem(str(e)) from None
+    _check_enums(record)
+    VERIFIERS[rtype](state, record)
+
+
+def _verify_chunk(report: Report, state: _State, chunk) -> int:
+    """Check a chunk's records; returns how many it holds."""
+    place = f"chunk {chunk.sequence} (stream {chunk.stream}) at {chunk.offset:#x}"
+    count = 0
+    try:
+        for offset, rtype, length in framing.walk(chunk.data):
+            try:
+                _verify_record(state, chunk.data, offset, rtype, length)
+            except Problem as p:
+                report.add(chunk.offset, f"{place}, record at +{offset:#x} ({type_name(rtype)})", str(p))
+            if rtype == REC_TYPE_END_OF_TRACE:
+                state.end = f"{place}, record at +{offset:#x}"
+            count += 1
+            state.records += 1
+            state.raw_bytes += RECORD_HEADER.size + padded(length)
+    except RecordError as e:
+        report.add(chunk.offset, place, f"framing: {e}")
+    return count
+
+
+class _Index:
+    """The footer's index entries, read in order alongside the chunks."""
+
+    def __init__(self, reader):
+        self._blocks = reader.index()
+        self._entries = np.empty(0)
+        self._first = 0   # sequence number of self._entries[0]
+
+    def entry(self, sequence: int):
+        while sequence >= self._first + len(self._entries):
+            self._first += len(self._entries)
+            self._entries = next(self._blocks, None)
+            if self._entries is None:
+                return None
+        return self._entries[sequence - self._first]
+
+
+def _verify_index(report: Report, index: _Index, chunk, records: int) -> None:
+    entry = index.entry(chunk.sequence)
+    if entry is None:
+        return
+    for name, expected, got in (("offset", int(entry["offset"]), chunk.offset),
+                                ("stream", int(entry["stream"]), chunk.stream),
+                                ("records", int(entry["records"]), records)):
+        if expected != got:
+            report.add(chunk.offset, f"index entry {chunk.sequence}",
+                       f"{name}: expected {expected:#x}, got {got:#x}")
+
+
+def _verify_totals(report: Report, reader, state: _State, stored: int) -> None:
+    footer = reader.footer
+    where = f"footer at {footer.offset:#x}" if footer else "end of file"
+    if footer is None:
+        report.add(reader.size, where, "expected a footer, got none: the trace was not closed")
+        return
+    if state.end is None:
+        report.add(footer.offset, where, "expected an end_of_trace record before the footer, got none")
+    if reader.losses:
+        return  # the totals cannot match what damage removed; the losses say why
+    got = (report.chunks, report.records, state.raw_bytes, stored)
+    expected = (footer.chunks, footer.records, footer.raw_bytes, footer.stored_bytes)
+    if got != expected:
+        report.add(footer.offset, where,
+                   f"expected (chunks, records, raw bytes, stored bytes) {expected}, got {got}")
+
+
+def verify(reader, progress: Callable[[int], None] | None = None) -> Report:
+    """Check every part of the trace; progress(offset) after each chunk."""
+    report, state, index = Report(), _State(), _Index(reader)
+    stored = 0
+    for chunk in reader.chunks():
+        state.lossy = bool(reader.losses)
+        records = _verify_chunk(report, state, chunk)
+        _verify_index(report, index, chunk, records)
+        report.chunks += 1
+        report.records += records
+        stored += chunk.size
+        if progress is not None:
+            progress(chunk.end)
+    if state.header is None:
+        report.add(0, "record 0", "expected a trace_header record, got none (first chunk lost?)")
+    for loss in reader.losses:
+        report.add(loss.start, loss.span, f"{loss.reason}; {loss.chunks} lost")
+    _verify_totals(report, reader, state, stored)
+    report.findings.sort(key=lambda f: f.offset)
+    return report
