@@ -15,6 +15,7 @@ import typer
 from xenrr import __version__
 from xenrr.errors import XenrrError
 from xenrr.cli import lab
+from xenrr.cli import log
 from xenrr.cli import replay
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(lab.app, name="lab")
+app.add_typer(log.app, name="log")
 app.command("replay")(replay.replay)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from xenrr.errors import TraceError
 from xenrr.formats import framing
-from xenrr.formats.errors import NotATraceError, RecordError
+from xenrr.formats.errors import NotATraceError, RecordError, TraceDamaged
 from xenrr.formats.fileformat import (CHUNK_HEADER_STRUCT, CHUNK_MAGIC, FILE_HEADER_STRUCT,
                                       FILE_IDENT, FILE_MARKER, FOOTER_MAGIC, FOOTER_STRUCT,
                                       INDEX_DTYPE, INDEX_ENTRY_STRUCT, MAX_CHUNK_RAW,
@@ -277,6 +277,20 @@ class TraceReader:
             return None
         first = next(framing.decode(chunk.data), None)
         return first if isinstance(first, TraceHeader) else None
+
+    def damage(self) -> TraceDamaged | None:
+        """The one-line error for what is wrong after a pass, or None for an intact, closed trace.
+
+        Losses are those of the last chunks() pass (footer damage is known at open).
+        """
+        notes = []
+        if self.losses:
+            more = len(self.losses) - 1
+            notes.append(f"damaged: {self.losses[0]}"
+                         + (f" (and {more} more damaged region{'s' * (more > 1)})" if more else ""))
+        if not self.complete and not self._footer_losses:
+            notes.append("not closed: no footer (the recorder did not finish)")
+        return TraceDamaged(f"{self.path}: " + "; ".join(notes)) if notes else None
 
     def close(self) -> None:
         """Release the file."""

@@ -28,6 +28,7 @@ RECORD_HEADER_DEF = named("RecordHeader", cs.Struct(
 ))
 RECORD_HEADER = struct.Struct(layout_of(RECORD_HEADER_DEF).fmt)
 RECORD_ALIGN = 8
+ACTOR_FIELDS = ("vcpu", "actor")  # a record that belongs to an actor starts with one of these
 
 
 def padded(length: int) -> int:
@@ -68,6 +69,7 @@ def define(rtype: int, class_name: str, definition: cs.Struct, *,
         "__str__": lambda self: f"{name} {display.describe(self)}",
         "TYPE": rtype, "NAME": name, "OPTIONAL": bool(rtype & REC_OPTIONAL),
         "LAYOUT": layout, "SHOW": show, "ORIGIN": origin,
+        "ACTOR": layout.members[0].name if layout.members[0].name in ACTOR_FIELDS else None,
     })
     cls.CODEC = _codec(cls)
     return cls

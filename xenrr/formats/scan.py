@@ -37,8 +37,7 @@ _OTHER = len(_KNOWN)
 _BIN = np.full(1 << _KEY_BITS, _OTHER, dtype=np.intp)
 _BIN[[_type_key(t) for t in _KNOWN]] = np.arange(len(_KNOWN))
 # Records whose body starts with an actor id (records.py conventions).
-_HAS_ACTOR = np.array([cls.LAYOUT.members[0].name in ("vcpu", "actor") for cls in RECORD_CLASSES]
-                      + [False])
+_HAS_ACTOR = np.array([cls.ACTOR is not None for cls in RECORD_CLASSES] + [False])
 
 
 def headers(block) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ import numpy as np
 from xenrr.formats import framing
 from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY
 from xenrr.formats.errors import RecordError
+from xenrr.formats.fileformat import INDEX_DTYPE
 from xenrr.formats.records import BY_TYPE
 from xenrr.formats.recordtype import RECORD_HEADER, padded
 from xenrr.formats.rectypes import (REC_OPTIONAL, REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
@@ -250,15 +251,17 @@ class _Index:
 
     def __init__(self, reader):
         self._blocks = reader.index()
-        self._entries = np.empty(0)
+        self._entries = np.empty(0, dtype=INDEX_DTYPE)
         self._first = 0   # sequence number of self._entries[0]
 
     def entry(self, sequence: int):
+        """The entry of chunk `sequence` (sequences only increase), or None past the index."""
         while sequence >= self._first + len(self._entries):
-            self._first += len(self._entries)
-            self._entries = next(self._blocks, None)
-            if self._entries is None:
+            block = next(self._blocks, None)
+            if block is None:
                 return None
+            self._first += len(self._entries)
+            self._entries = block
         return self._entries[sequence - self._first]
 
 

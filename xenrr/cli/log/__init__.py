@@ -2,4 +2,10 @@
 
 import typer
 
+from xenrr.cli.log import dump, info, stats, verify
+
 app = typer.Typer(help="Inspect, check and analyse trace files.", no_args_is_help=True)
+app.command("info")(info.info)
+app.command("dump")(dump.dump)
+app.command("stats")(stats.stats)
+app.command("verify")(verify.verify)

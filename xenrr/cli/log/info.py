@@ -1,0 +1,60 @@
+"""`xenrr log info TRACE`: which domain a trace records and what it holds, without a scan.
+
+Reads the file header, the trace_header record (chunk 0) and the footer's
+totals (trace-format.md, "Footer and index"); a trace that was not closed
+has no totals, and the command says so in one line with exit status 1 after
+printing what it knows.
+"""
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import typer
+
+from xenrr.formats import GuestType, PositionMode, TraceReader
+
+
+def facts(reader: TraceReader) -> dict:
+    """What info reports, by name; None where the trace cannot say."""
+    h, f = reader.header, reader.footer
+    out = {"trace": str(reader.path), "closed": reader.complete, "revision": reader.version,
+           "size": reader.size}
+    out.update(dict.fromkeys(("domid", "name", "vcpus", "guest_type", "xen_version",
+                              "xenrr_interface", "position_mode", "start_time")))
+    if h is not None:
+        out.update(domid=h.domid, name=h.name, vcpus=h.vcpus, xen_version=h.xen_version,
+                   guest_type=_name(GuestType, h.guest_type), xenrr_interface=h.xenrr_interface,
+                   position_mode=_name(PositionMode, h.position_mode),
+                   start_time=datetime.fromtimestamp(h.start_time / 1e9, timezone.utc)
+                   .isoformat(timespec="seconds"))
+    out.update(dict.fromkeys(("chunks", "records", "raw_bytes", "stored_bytes", "ratio")))
+    if f is not None:
+        out.update(chunks=f.chunks, records=f.records, raw_bytes=f.raw_bytes,
+                   stored_bytes=f.stored_bytes,
+                   ratio=round(f.raw_bytes / f.stored_bytes, 2) if f.stored_bytes else None)
+    return out
+
+
+def _name(values, number: int) -> str:
+    try:
+        return values(number).name
+    except ValueError:
+        return str(number)
+
+
+def info(
+    trace: Path = typer.Argument(..., metavar="TRACE", help="The trace file."),
+    as_json: bool = typer.Option(False, "--json", help="Print one compact JSON object."),
+) -> None:
+    """Show the recorded domain and the trace's totals (from its header and footer)."""
+    with TraceReader(trace) as reader:
+        out = facts(reader)
+        if as_json:
+            print(json.dumps(out, separators=(",", ":")))
+        else:
+            for key, value in out.items():
+                print(f"{key:<16} {'unknown' if value is None else value}")
+        damage = reader.damage()
+    if damage is not None:
+        raise damage
