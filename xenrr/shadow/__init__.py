@@ -9,4 +9,6 @@ enough to read and tested to exhaustion. One module per job:
     schedule.py  replay ordering: when an actor may pass a position
     replay.py    replay: the recorded streams under the logged constraints only
     check.py     the checker: is a log a legal CREW history?
+    sharing.py   which frames and pairs of actors CREW costs most
+    trace.py     trace files <-> model events and constraints
 """
