@@ -31,6 +31,7 @@ from xenrr.formats.records import TraceHeader
 from xenrr.formats.writer import PARTIAL_SUFFIX
 
 _MAGIC_BYTES = CHUNK_MAGIC.to_bytes(8, "little")
+_FOOTER_BYTES = FOOTER_MAGIC.to_bytes(8, "little")
 _SEARCH_WINDOW = 1 << 20
 
 
@@ -61,13 +62,13 @@ class Loss:
 
     @property
     def chunks(self) -> str:
-        """The missing sequence numbers in words."""
+        """The missing sequence numbers in words ("chunks 3-5 were")."""
         first = self.after + 1
         if self.before is None:
-            return f"chunks from {first} on"
+            return f"chunks from {first} on, if any, were"
         if self.before <= first:
-            return "no whole chunk"
-        return f"chunk {first}" if self.before == first + 1 else f"chunks {first}-{self.before - 1}"
+            return "no whole chunk was"
+        return f"chunk {first} was" if self.before == first + 1 else f"chunks {first}-{self.before - 1} were"
 
     @property
     def span(self) -> str:
@@ -119,6 +120,8 @@ class TraceReader:
         return ""
 
     def _pread(self, offset: int, length: int) -> bytes:
+        if self._fd is None:
+            raise TraceError(f"{self.path}: read after close")
         try:
             return os.pread(self._fd, length, offset)
         except OSError as e:
@@ -144,24 +147,30 @@ class TraceReader:
         self.version = version
 
     def _read_footer(self) -> Footer | None:
-        """The footer if the trailer is there; sets where the chunks end."""
+        """The footer if the trailer is there and sound; sets where the chunks end."""
         trailer_at = self.size - TRAILER_STRUCT.size
         if trailer_at < FILE_HEADER_STRUCT.size:
             return None
-        footer_offset, checksum, magic = TRAILER_STRUCT.unpack(self._pread(trailer_at, TRAILER_STRUCT.size))
+        trailer = self._pread(trailer_at, TRAILER_STRUCT.size)
+        footer_offset, checksum, magic = TRAILER_STRUCT.unpack(trailer)
         if magic != TRAILER_MAGIC:
             return None
-        if not FILE_HEADER_STRUCT.size <= footer_offset <= trailer_at - FOOTER_STRUCT.size:
-            self._data_end = trailer_at
+        self._data_end = trailer_at
+        if trailer[12:16] != bytes(4):
+            return self._footer_damaged(trailer_at, f"trailer reserved bytes expected zero, "
+                                                    f"got {trailer[12:16].hex()}")
+        fits = FILE_HEADER_STRUCT.size <= footer_offset <= trailer_at - FOOTER_STRUCT.size
+        head = self._pread(footer_offset, FOOTER_STRUCT.size) if fits else b""
+        if not fits or FOOTER_STRUCT.unpack(head)[0] != FOOTER_MAGIC:
             return self._footer_damaged(trailer_at, f"trailer points to {footer_offset:#x}, "
-                                                    "outside the file")
+                                                    "where no footer is")
         self._data_end = footer_offset
-        fmagic, chunks, records, raw, stored = FOOTER_STRUCT.unpack(
-            self._pread(footer_offset, FOOTER_STRUCT.size))
+        _, chunks, records, raw, stored = FOOTER_STRUCT.unpack(head)
         index_end = footer_offset + FOOTER_STRUCT.size + chunks * INDEX_ENTRY_STRUCT.size
-        if fmagic != FOOTER_MAGIC or index_end != trailer_at:
-            return self._footer_damaged(footer_offset, f"footer expected at {footer_offset:#x} with "
-                                                       f"an index up to {trailer_at:#x}")
+        if index_end != trailer_at:
+            return self._footer_damaged(footer_offset, f"footer expected an index of {chunks} "
+                                                       f"entries to end at {trailer_at:#x}, "
+                                                       f"got {index_end:#x}")
         actual = self._crc(footer_offset, trailer_at)
         if actual != checksum:
             return self._footer_damaged(footer_offset, f"footer checksum expected {checksum:#010x}, "
@@ -221,14 +230,15 @@ class TraceReader:
     def _chunk_at(self, pos: int, end: int, last: int) -> tuple[Chunk | None, str]:
         """The chunk at pos if it is whole and sound, else None and why not."""
         head = self._pread(pos, CHUNK_HEADER_STRUCT.size)[:end - pos]
+        if len(head) >= 4 and _FOOTER_BYTES.startswith(head[:8]):
+            return None, ("a footer where a chunk was expected (the writer stopped while "
+                          "closing, or the trailer is damaged)")
         if len(head) < CHUNK_HEADER_STRUCT.size:
             if _MAGIC_BYTES.startswith(head[:8]):
                 return None, f"incomplete chunk header ({len(head)} of {CHUNK_HEADER_STRUCT.size} bytes)"
             return None, f"{len(head)} stray bytes"
         magic, sequence, stream, raw_length, stored_length, checksum = CHUNK_HEADER_STRUCT.unpack(head)
         if magic != CHUNK_MAGIC:
-            if magic == FOOTER_MAGIC:
-                return None, "footer without a trailer (the writer stopped while closing)"
             return None, f"expected chunk magic {CHUNK_MAGIC:#x}, got {magic:#x}"
         if raw_length > MAX_CHUNK_RAW or stored_length > compressed_bound(raw_length):
             return None, (f"chunk {sequence}: implausible lengths (raw {raw_length}, "

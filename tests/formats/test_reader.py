@@ -1,0 +1,333 @@
+"""The reader: recovery from damage, exactly reported, and nothing but TraceError escaping."""
+
+import os
+import random
+import re
+import signal
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xenrr.errors import TraceError
+from xenrr.formats import (CrewEvent, Durability, NotATraceError, Rdtsc, RecordError, TraceReader,
+                           TraceWriter, UnknownRecordError, scan)
+from xenrr.formats import verify as checks
+from xenrr.formats.fileformat import CHUNK_HEADER_STRUCT, FILE_HEADER_STRUCT, file_header
+from xenrr.formats.recordtype import RECORD_HEADER
+from xenrr.formats.rectypes import REC_OPTIONAL
+
+from tests.formats.traces import HEADER, Position, assemble, crew_events, framed, write_trace
+
+EVENTS = crew_events(9)
+BLOCKS = [(0, framed(HEADER)), (0, framed(*EVENTS[:3])), (1, framed(*EVENTS[3:6])),
+          (0, framed(*EVENTS[6:]))]
+
+
+def chunk_offsets(data: bytes) -> list[int]:
+    """Where each chunk of an assembled file starts (from its index)."""
+    offsets, pos = [], FILE_HEADER_STRUCT.size
+    while data[pos:pos + 8] == b"XRRchunk":
+        offsets.append(pos)
+        pos += CHUNK_HEADER_STRUCT.size + CHUNK_HEADER_STRUCT.unpack_from(data, pos)[4]
+    return offsets
+
+
+def read(path):
+    with TraceReader(path) as r:
+        return list(r.records()), r.losses, r
+
+
+def test_a_closed_trace_reads_whole(tmp_path):
+    path = tmp_path / "t.xrr"
+    path.write_bytes(assemble(BLOCKS))
+    records, losses, r = read(path)
+    assert records == [HEADER, *EVENTS] and losses == [] and r.complete
+    assert r.footer.chunks == 4 and r.footer.records == 10 and r.damage() is None
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "not a xenrr trace (0 bytes, shorter than a file header)"),
+    (b"x" * 30, "not a xenrr trace (expected marker 0xffffffffffffffff and ident 0x58525254, "
+                "got 0x7878787878787878 and 0x78787878)"),
+    (file_header()[:12] + bytes.fromhex("00000002") + bytes(8),
+     "trace format revision 2 is not supported (expected 1)"),
+    (file_header()[:16] + bytes.fromhex("00000001") + bytes(4), "big-endian traces are not supported"),
+    (file_header()[:16] + bytes.fromhex("00000002") + bytes(4),
+     "unknown options 0x2 or reserved bytes 00000000 set in the file header"),
+    (file_header()[:20] + b"\x01\x00\x00\x00", "unknown options 0x0 or reserved bytes 01000000 set"),
+])
+def test_not_a_trace(tmp_path, data, message):
+    path = tmp_path / "t.xrr"
+    path.write_bytes(data)
+    with pytest.raises(NotATraceError) as e:
+        TraceReader(path)
+    assert str(e.value).startswith(f"{path}: {message}")
+
+
+def test_a_missing_trace_points_at_its_partial_file(tmp_path):
+    (tmp_path / "t.xrr.partial").write_bytes(b"")
+    with pytest.raises(TraceError, match=r"cannot read .*t.xrr: No such file or directory "
+                                         r"\(t.xrr.partial exists: the recorder did not close"):
+        TraceReader(tmp_path / "t.xrr")
+
+
+def test_a_corrupt_chunk_is_skipped_and_reported(tmp_path):
+    data = bytearray(assemble(BLOCKS))
+    offsets = chunk_offsets(data)
+    data[offsets[2] + 40] ^= 0x01          # a bit in chunk 2's block
+    path = tmp_path / "t.xrr"
+    path.write_bytes(data)
+    records, losses, r = read(path)
+    assert records == [HEADER, *EVENTS[:3], *EVENTS[6:]]
+    assert [(x.start, x.end, x.after, x.before) for x in losses] == [(offsets[2], offsets[3], 1, 3)]
+    assert losses[0].reason.startswith("chunk 2: checksum expected 0x")
+    assert str(losses[0]).endswith("; chunk 2 was lost")
+    assert str(r.damage()) == f"{path}: damaged: {losses[0]}"
+
+
+def test_a_corrupt_chunk_header_resynchronises_on_the_next_magic(tmp_path):
+    data = bytearray(assemble(BLOCKS))
+    offsets = chunk_offsets(data)
+    data[offsets[1] + 24:offsets[1] + 28] = b"\xff\xff\xff\x7f"   # chunk 1's compressed length
+    path = tmp_path / "t.xrr"
+    path.write_bytes(data)
+    records, losses, _ = read(path)
+    assert records == [HEADER, *EVENTS[3:]]
+    assert [(x.start, x.end, x.reason) for x in losses] == [
+        (offsets[1], offsets[2], "chunk 1: implausible lengths (raw 120, compressed 2147483647)")]
+
+
+def test_a_chunk_missing_cleanly_is_a_sequence_gap(tmp_path):
+    data = assemble(BLOCKS, close=False)
+    offsets = chunk_offsets(data)
+    path = tmp_path / "t.xrr"
+    path.write_bytes(data[:offsets[1]] + data[offsets[2]:])
+    records, losses, r = read(path)
+    assert records == [HEADER, *EVENTS[3:]]
+    assert [str(x) for x in losses] == [f"at {offsets[1]:#x}: chunks missing; chunk 1 was lost"]
+    assert not r.complete
+
+
+def test_garbage_between_chunks_loses_no_chunk(tmp_path):
+    data = assemble(BLOCKS, close=False)
+    offsets = chunk_offsets(data)
+    path = tmp_path / "t.xrr"
+    path.write_bytes(data[:offsets[2]] + b"XRRchunk garbage" + data[offsets[2]:])
+    records, losses, _ = read(path)
+    assert records == [HEADER, *EVENTS]
+    assert [(x.start, x.end, x.chunks) for x in losses] == [
+        (offsets[2], offsets[2] + 16, "no whole chunk was")]
+    assert losses[0].reason.startswith("chunk 7306915995885594400: implausible lengths")
+
+
+def test_a_truncated_trace_recovers_every_complete_chunk(tmp_path):
+    data = assemble(BLOCKS)
+    offsets = chunk_offsets(data)
+    path = tmp_path / "t.xrr"
+    path.write_bytes(data[:offsets[3] + 10])
+    records, losses, r = read(path)
+    assert records == [HEADER, *EVENTS[:6]]
+    assert [str(x) for x in losses] == [
+        f"bytes {offsets[3]:#x}-{offsets[3] + 10:#x} (10 bytes): incomplete chunk header "
+        "(10 of 32 bytes); chunks from 3 on, if any, were lost"]
+    assert str(r.damage()).endswith("; not closed: no footer (the recorder did not finish)")
+
+
+def test_lost_chunk_zero_loses_the_header(tmp_path):
+    data = bytearray(assemble(BLOCKS))
+    data[FILE_HEADER_STRUCT.size] ^= 0xFF
+    path = tmp_path / "t.xrr"
+    path.write_bytes(data)
+    with TraceReader(path) as r:
+        assert r.header is None and list(r.records()) == EVENTS and r.losses[0].chunks == "chunk 0 was"
+
+
+@pytest.mark.parametrize("where, reason, regions", [
+    (-30, "footer checksum expected", 1),                       # in the index
+    (-20, "trailer points to 0x1000001bd, where no footer is", 2),  # trailer's footer_offset
+    (-10, "trailer reserved bytes expected zero, got 00000100", 2),
+])
+def test_a_damaged_footer_leaves_the_chunks_readable(tmp_path, where, reason, regions):
+    data = bytearray(assemble(BLOCKS))
+    data[where] ^= 0x01
+    path = tmp_path / "t.xrr"
+    path.write_bytes(data)
+    records, losses, r = read(path)
+    assert records == [HEADER, *EVENTS] and not r.complete
+    assert reason in losses[0].reason and losses[0].chunks == "no whole chunk was"
+    # a trailer that cannot be trusted leaves the footer's bytes to the chunk walk
+    assert len(losses) == regions
+    assert "not closed" not in str(r.damage())
+
+
+def test_killed_while_closing(tmp_path):
+    data = assemble(BLOCKS)
+    offsets = chunk_offsets(data)
+    end = offsets[3] + CHUNK_HEADER_STRUCT.size + CHUNK_HEADER_STRUCT.unpack_from(data, offsets[3])[4]
+    path = tmp_path / "t.xrr.partial"
+    path.write_bytes(data[:end + 20])
+    records, losses, r = read(path)
+    assert records == [HEADER, *EVENTS]
+    assert [x.reason for x in losses] == [
+        "a footer where a chunk was expected (the writer stopped while closing, or the "
+        "trailer is damaged)"]
+
+
+def test_closed_but_not_renamed_is_complete(tmp_path):
+    path = tmp_path / "t.xrr.partial"
+    path.write_bytes(assemble(BLOCKS))
+    records, losses, r = read(path)
+    assert r.complete and not losses and len(records) == 10
+
+
+def test_unknown_optional_records_are_skipped_unknown_mandatory_are_errors(tmp_path):
+    optional = RECORD_HEADER.pack(REC_OPTIONAL | 0x5852_7777, 3) + b"abc" + bytes(5)
+    mandatory = RECORD_HEADER.pack(0x5852_7777, 0)
+    path = tmp_path / "t.xrr"
+    path.write_bytes(assemble([(0, framed(HEADER) + optional + framed(EVENTS[0]))]))
+    assert read(path)[0] == [HEADER, EVENTS[0]]
+    path.write_bytes(assemble([(0, framed(HEADER)), (0, mandatory)]))
+    with TraceReader(path) as r, pytest.raises(UnknownRecordError,
+                                               match=r"chunk 1 at 0x.*: record at \+0x0: unknown "
+                                                     r"mandatory record type 0x58527777"):
+        list(r.records())
+
+
+@pytest.mark.parametrize("block, message", [
+    (RECORD_HEADER.pack(0x1234, 0), "record at +0x0: 0x00001234 is not a record type"),
+    (RECORD_HEADER.pack(CrewEvent.TYPE, 40) + bytes(32),
+     "record at +0x0 (40 bytes) runs past the end of the block (40 bytes)"),
+    (framed(EVENTS[0]) + b"\x10\x00", "record header at +0x28 cut by the end of the block"),
+    (RECORD_HEADER.pack(CrewEvent.TYPE, 24) + bytes(24),
+     "crew_event: expected a body of 32 bytes, got 24"),
+])
+def test_malformed_framing_in_a_sound_chunk_is_a_record_error(tmp_path, block, message):
+    path = tmp_path / "t.xrr"
+    path.write_bytes(assemble([(0, framed(HEADER)), (0, block)], close=False))
+    with TraceReader(path) as r, pytest.raises(RecordError, match=re.escape(f"chunk 1 at 0x87: {message}")):
+        list(r.records())
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample") / "t.xrr"
+    write_trace(path, crew_events(300), Durability(chunk_bytes=512), streams=2)
+    return path.read_bytes()
+
+
+def exercise(path) -> None:
+    """Everything a damaged file can go through; only TraceError may come out."""
+    try:
+        with TraceReader(path) as r:
+            _ = r.header
+            for _ in r.records():
+                pass
+            r.damage()
+            checks.verify(r)
+            scan.stats(r)
+            for _ in scan.arrays(r, CrewEvent):
+                pass
+    except TraceError:
+        pass
+
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(cut=st.integers(0, 10_000))
+def test_truncation_raises_only_trace_errors(tmp_path, sample, cut):
+    path = tmp_path / "cut.xrr"
+    path.write_bytes(sample[:cut % (len(sample) + 1)])
+    exercise(path)
+
+
+@FUZZ
+@given(flips=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 7)), min_size=1, max_size=6))
+def test_bit_flips_raise_only_trace_errors(tmp_path, sample, flips):
+    data = bytearray(sample)
+    for where, bit in flips:
+        data[where % len(data)] ^= 1 << bit
+    path = tmp_path / "flip.xrr"
+    path.write_bytes(data)
+    exercise(path)
+
+
+@FUZZ
+@given(garbage=st.binary(max_size=4096), keep_header=st.booleans())
+def test_garbage_raises_only_trace_errors(tmp_path, garbage, keep_header):
+    path = tmp_path / "garbage.xrr"
+    path.write_bytes((file_header() if keep_header else b"") + garbage)
+    exercise(path)
+
+
+def _write_until_killed(path, pipe, rng: random.Random) -> None:
+    """The child: write numbered records, reporting each chunk once write(2) returned."""
+    class Reporting(TraceWriter):
+        emitted = 0
+
+        def _emit(self, stream, raw, records):
+            super()._emit(stream, raw, records)
+            self.emitted += records
+            os.write(pipe, f"{self.emitted}\n".encode())
+
+    durability = Durability(chunk_bytes=rng.choice([256, 1024, 8192]), fsync_bytes=None,
+                            fsync_seconds=None)
+    with Reporting(path, HEADER, durability) as w:
+        for i in range(rng.randrange(1, 20_000)):
+            w.write(Rdtsc(vcpu=i % 2, aux=0, tsc=i, position=Position(i, 0)), stream=i % 3)
+
+
+def test_a_writer_killed_at_random_moments(tmp_path):
+    """SIGKILL a writer 50 times: every written chunk is recovered and verify says what was lost."""
+    rng = random.Random(4)
+    outcomes = set()
+    for attempt in range(50):
+        path = tmp_path / f"k{attempt}.xrr"
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child dies by SIGKILL, or exits here once it has closed the trace
+            try:
+                os.close(read_end)
+                _write_until_killed(path, write_end, random.Random(attempt))
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        time.sleep(rng.uniform(0, 0.08))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        with os.fdopen(read_end) as pipe:
+            reported = [int(line) for line in pipe if line.endswith("\n")]
+        outcomes.add(_check_recovery(path, reported[-1] if reported else 0))
+    assert "partial" in outcomes  # the kills did land while the writer was writing
+
+
+def _check_recovery(path, emitted: int) -> str:
+    """Check what a killed writer left; say which on-disk state it was."""
+    partial = path.with_name(path.name + ".partial")
+    if path.exists():
+        with TraceReader(path) as r:
+            assert r.complete and checks.verify(r).intact
+        return "closed"
+    if partial.stat().st_size < FILE_HEADER_STRUCT.size:
+        with pytest.raises(NotATraceError):
+            TraceReader(partial)
+        return "empty"
+    with TraceReader(partial) as r:
+        records = list(r.records())
+        losses = r.losses
+        report = checks.verify(r)
+        if r.complete:  # killed between the final fsync and the rename
+            assert report.intact
+            return "closed, not renamed"
+    numbered = [x.tsc for x in records if isinstance(x, Rdtsc)]
+    for stream in range(3):  # each stream: a gapless prefix of what was written to it
+        mine = [tsc for tsc in numbered if tsc % 3 == stream]
+        assert mine == list(range(stream, 3 * len(mine), 3))
+    assert len(records) >= emitted  # every chunk whose write(2) returned was recovered
+    assert len(losses) <= 1 and all(x.end == partial.stat().st_size for x in losses)
+    assert not report.intact
+    assert "expected a footer, got none: the trace was not closed" in [f.what for f in report.findings]
+    return "partial"

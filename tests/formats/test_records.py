@@ -1,0 +1,150 @@
+"""The record definitions: exact bytes, and the derived codecs agreeing with construct."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xenrr.formats import (BY_NAME, BY_TYPE, RECORD_CLASSES, Constraint, CrewEvent, Dma, Position,
+                           RecordError, TraceHeader)
+from xenrr.formats.enums import CrewState, DmaKind, GuestType, PositionMode
+from xenrr.formats.recordtype import RECORD_HEADER
+from xenrr.formats.rectypes import REC_TYPE_IDENT, REC_TYPE_IDENT_MASK, rec_type_to_str
+
+from tests.formats.strategies import records
+
+
+def test_crew_event_bytes():
+    record = CrewEvent(vcpu=1, old_state=CrewState.CR, new_state=CrewState.EW, gfn=0x1234,
+                       position=Position(count=42, rip=0xFFFFFFFF81000010))
+    assert CrewEvent.CODEC.frame(record) == bytes.fromhex(
+        "10005258"          # type 0x58520010 (crew_event)
+        "20000000"          # length 32
+        "01000000"          # vcpu 1
+        "01"                # old_state CR
+        "02"                # new_state EW
+        "0000"              # reserved
+        "3412000000000000"  # gfn 0x1234
+        "2a00000000000000"  # position.count 42
+        "10000081ffffffff"  # position.rip 0xffffffff81000010
+    )
+
+
+def test_constraint_bytes():
+    record = Constraint(vcpu=0, after_vcpu=3, position=Position(7, 0x1000),
+                        after_position=Position(9, 0x2000))
+    assert Constraint.CODEC.frame(record) == bytes.fromhex(
+        "11005258"          # type 0x58520011 (constraint)
+        "28000000"          # length 40
+        "00000000"          # vcpu 0
+        "03000000"          # after_vcpu 3
+        "0700000000000000"  # position.count 7
+        "0010000000000000"  # position.rip 0x1000
+        "0900000000000000"  # after_position.count 9
+        "0020000000000000"  # after_position.rip 0x2000
+    )
+
+
+def test_dma_bytes_pad_the_data_to_8():
+    record = Dma(actor=0xFFFF0002, kind=DmaKind.GRANT_COPY, offset=0x10, length=3, gfn=0x77,
+                 position=Position(5, 0), data=b"abc")
+    assert Dma.CODEC.frame(record) == bytes.fromhex(
+        "30005258"          # type 0x58520030 (dma)
+        "2b000000"          # length 43 = 40 fixed + 3 data
+        "0200ffff"          # actor 0xffff0002 (device 2)
+        "0100"              # kind GRANT_COPY
+        "0000"              # reserved
+        "10000000"          # offset 0x10
+        "03000000"          # length 3
+        "7700000000000000"  # gfn 0x77
+        "0500000000000000"  # position.count 5
+        "0000000000000000"  # position.rip 0
+        "616263"            # data "abc"
+        "0000000000"        # padding to 48
+    )
+
+
+def test_trace_header_bytes():
+    record = TraceHeader(domid=5, vcpus=2, guest_type=GuestType.PV,
+                         position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=1,
+                         start_time=0x0102030405060708, name="vm", xen_version="4.17",
+                         config="x=1\n")
+    assert TraceHeader.CODEC.frame(record) == bytes.fromhex(
+        "01005258"          # type 0x58520001 (trace_header)
+        "32000000"          # length 50 = 32 fixed + 2+2 + 2+4 + 4+4
+        "05000000"          # domid 5
+        "02000000"          # vcpus 2
+        "01000000"          # guest_type PV
+        "01000000"          # position_mode SYNC_ENTRY
+        "01000000"          # xenrr_interface 1
+        "00000000"          # reserved
+        "0807060504030201"  # start_time
+        "0200" "766d"       # name: length 2, "vm"
+        "0400" "342e3137"   # xen_version: length 4, "4.17"
+        "04000000" "783d310a"  # config: length 4, "x=1\n"
+        "000000000000"      # padding to 56
+    )
+
+
+def test_type_table_and_classes_agree():
+    assert [cls.TYPE for cls in RECORD_CLASSES] == list(rec_type_to_str)
+    assert BY_NAME == {rec_type_to_str[t]: cls for t, cls in BY_TYPE.items()}
+    assert all(t & REC_TYPE_IDENT_MASK == REC_TYPE_IDENT for t in rec_type_to_str)
+    assert [cls.NAME for cls in RECORD_CLASSES if cls.OPTIONAL] == ["digest"]
+
+
+@pytest.mark.parametrize("cls", RECORD_CLASSES, ids=lambda c: c.NAME)
+def test_fields_are_the_definition_members(cls):
+    members = [m.name for m in cls.LAYOUT.members if m.kind != "reserved"]
+    assert list(cls._fields) == members
+
+
+@pytest.mark.parametrize("cls", RECORD_CLASSES, ids=lambda c: c.NAME)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_codec_round_trip_agrees_with_construct(cls, data):
+    record = data.draw(records(cls))
+    framed = cls.CODEC.frame(record)
+    rtype, length = RECORD_HEADER.unpack_from(framed)
+    assert (rtype, len(framed) % 8) == (cls.TYPE, 0)
+    assert framed[RECORD_HEADER.size + length:] == bytes(len(framed) - RECORD_HEADER.size - length)
+    body = framed[RECORD_HEADER.size:RECORD_HEADER.size + length]
+    assert cls.CODEC.decode(framed, RECORD_HEADER.size, length) == record
+    as_dict = {k: v._asdict() if hasattr(v, "_asdict") else v for k, v in record._asdict().items()}
+    assert cls.LAYOUT.definition.build(as_dict) == body
+    parsed = cls.LAYOUT.definition.parse(body)
+    for m in cls.LAYOUT.members:
+        value, got = getattr(record, m.name, None), parsed[m.name]
+        if m.kind == "struct":
+            assert {k: got[k] for k in value._fields} == value._asdict()
+        elif m.kind == "enum":
+            assert int(got) == value
+        elif m.kind != "reserved":
+            assert got == value
+
+
+def test_values_out_of_range_are_record_errors():
+    with pytest.raises(RecordError, match="cannot encode crew_event"):
+        CrewEvent.CODEC.frame(CrewEvent(-1, 1, 2, 0, Position(0, 0)))
+    with pytest.raises(RecordError, match="cannot encode crew_event"):
+        CrewEvent.CODEC.frame(CrewEvent(0, 1, 2, 0, position=None))
+    with pytest.raises(RecordError, match="length field 4 but 3 data bytes"):
+        Dma.CODEC.frame(Dma(0xFFFF0000, 1, 0, 4, 0, Position(0, 0), b"abc"))
+    with pytest.raises(RecordError, match="cannot encode trace_header"):
+        TraceHeader.CODEC.frame(TraceHeader(0, 1, 1, 1, 1, 0, "n" * 70000, "", ""))
+
+
+def test_decoding_checks_the_length():
+    framed = Dma.CODEC.frame(Dma(0xFFFF0000, 1, 0, 3, 0, Position(0, 0), b"abc"))
+    with pytest.raises(RecordError, match=r"dma: expected a body of 40 \+ 3 bytes, got 42"):
+        Dma.CODEC.decode(framed, 8, 42)
+    with pytest.raises(RecordError, match="crew_event: expected a body of 32 bytes, got 24"):
+        CrewEvent.CODEC.decode(bytes(64), 8, 24)
+    with pytest.raises(RecordError, match="trace_header: malformed body"):
+        TraceHeader.CODEC.decode(bytes(38), 0, 38)
+    with pytest.raises(RecordError, match="trace_header: expected a body of 40 bytes, got 48"):
+        TraceHeader.CODEC.decode(bytes(48), 0, 48)
+
+
+def test_str_uses_the_display_template():
+    record = CrewEvent(1, CrewState.CR, CrewState.EW, 0x1234, Position(42, 0xFFFFFFFF81000010))
+    assert str(record) == "crew_event vcpu 1 gfn 0x1234 CR->EW at 42@0xffffffff81000010"
