@@ -46,7 +46,7 @@ def check(history: Iterable[CrewEvent | Constraint]) -> CheckSummary:
     last_fault: dict[int, int] = {}
     logged: dict[int, list[Constraint]] = {}
     clocks = VectorClocks()
-    implied, add = clocks.implied, clocks.add
+    unimplied, add = clocks.unimplied, clocks.add
     events = constraints = required = 0
     for item in history:
         if type(item) is CrewEvent:
@@ -67,17 +67,19 @@ def check(history: Iterable[CrewEvent | Constraint]) -> CheckSummary:
                     raise PositionError(f"{describe(actor, frame, pos)}: a second CREW "
                                         f"fault at position {last_fault[actor]}")
                 last_fault[actor] = pos
-            for c in logged.pop(actor, ()):
-                if (c.src, c.src_pos) not in sources:
-                    raise InconsistentConstraint(
-                        f"{describe_constraint(c)}: not an ordering the increase at "
-                        f"{describe(actor, frame, pos)} requires")
-            required += len(sources)
-            for src, src_pos in sources:
-                if not implied(src, src_pos, actor):
+            if actor in logged:
+                for c in logged.pop(actor):
+                    if c[:2] not in sources:
+                        raise InconsistentConstraint(
+                            f"{describe_constraint(c)}: not an ordering the increase at "
+                            f"{describe(actor, frame, pos)} requires")
+            if sources:
+                required += len(sources)
+                missing = unimplied(sources, actor)
+                if missing is not None:
                     raise MissingConstraint(
                         f"{describe(actor, frame, pos)}: {old.name}->{new.name} must follow "
-                        f"{actor_name(src)} at position {src_pos}, and no logged "
+                        f"{actor_name(missing[0])} at position {missing[1]}, and no logged "
                         "constraint implies it")
         else:
             src, src_pos, dst, dst_pos = item

@@ -50,6 +50,19 @@ class VectorClocks:
         d = self._slot.get(dst)
         return s is not None and d is not None and self._now[d][s] >= src_pos
 
+    def unimplied(self, sources: list[tuple[int, int]], dst: int) -> tuple[int, int] | None:
+        """The first (src, src_pos) of `sources` that `dst` does not follow yet, or None."""
+        slot = self._slot
+        d = slot.get(dst)
+        if d is None:
+            return sources[0] if sources else None
+        now = self._now[d]
+        for source in sources:
+            s = slot.get(source[0])
+            if s is None or now[s] < source[1]:
+                return source
+        return None
+
     def add(self, src: int, src_pos: int, dst: int, dst_pos: int) -> None:
         """Record the constraint (src, src_pos) -> (dst, dst_pos)."""
         slot = self._slot

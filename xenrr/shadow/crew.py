@@ -151,12 +151,20 @@ class Frame:
                 f"{actor_name(self.writer)} holds WRITE")
         holders[actor] = new
         self.gained[actor] = position
-        sources = [r for r in reversed(self.released) if r[0] != actor]
-        self.released = []
-        if not sources and new == _READ and self.last_write is not None \
-                and self.last_write[0] != actor:
-            sources.append(self.last_write)
-        return sources
+        released = self.released
+        if released:
+            self.released = []
+            released.reverse()
+            for r in released:
+                if r[0] == actor:
+                    released = [r for r in released if r[0] != actor]
+                    break
+            if released:
+                return released
+        last = self.last_write
+        if new == _READ and last is not None and last[0] != actor:
+            return [last]
+        return []
 
 
 def requirements(events: Iterable[CrewEvent]) -> Iterator[Constraint]:
