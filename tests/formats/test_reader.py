@@ -18,20 +18,12 @@ from xenrr.formats.fileformat import CHUNK_HEADER_STRUCT, FILE_HEADER_STRUCT, fi
 from xenrr.formats.recordtype import RECORD_HEADER
 from xenrr.formats.rectypes import REC_OPTIONAL
 
-from tests.formats.traces import HEADER, Position, assemble, crew_events, framed, write_trace
+from tests.formats.traces import (HEADER, Position, assemble, chunk_offsets, crew_events, framed,
+                                  write_trace)
 
 EVENTS = crew_events(9)
 BLOCKS = [(0, framed(HEADER)), (0, framed(*EVENTS[:3])), (1, framed(*EVENTS[3:6])),
           (0, framed(*EVENTS[6:]))]
-
-
-def chunk_offsets(data: bytes) -> list[int]:
-    """Where each chunk of an assembled file starts (from its index)."""
-    offsets, pos = [], FILE_HEADER_STRUCT.size
-    while data[pos:pos + 8] == b"XRRchunk":
-        offsets.append(pos)
-        pos += CHUNK_HEADER_STRUCT.size + CHUNK_HEADER_STRUCT.unpack_from(data, pos)[4]
-    return offsets
 
 
 def read(path):

@@ -5,7 +5,8 @@ from xenrr.formats import (AsyncInput, Constraint, CrewEvent, Digest, Dma, Durab
 from xenrr.formats import framing
 from xenrr.formats.enums import (ContextFormat, CrewState, DmaKind, GuestType, InputKind,
                                  PositionMode)
-from xenrr.formats.fileformat import INDEX_ENTRY_STRUCT, encode_chunk, encode_footer, file_header
+from xenrr.formats.fileformat import (CHUNK_HEADER_STRUCT, FILE_HEADER_STRUCT, INDEX_ENTRY_STRUCT,
+                                      encode_chunk, encode_footer, file_header)
 
 HEADER = TraceHeader(domid=7, vcpus=2, guest_type=GuestType.PV,
                      position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=1,
@@ -74,3 +75,12 @@ def assemble(blocks, close: bool = True) -> bytes:
         out += encode_footer(len(blocks), records, raw, len(out) - len(file_header()),
                              bytes(index), len(out))
     return bytes(out)
+
+
+def chunk_offsets(data: bytes) -> list[int]:
+    """Where each chunk of a trace file's bytes starts, following the chunk headers."""
+    offsets, pos = [], FILE_HEADER_STRUCT.size
+    while data[pos:pos + 8] == b"XRRchunk":
+        offsets.append(pos)
+        pos += CHUNK_HEADER_STRUCT.size + CHUNK_HEADER_STRUCT.unpack_from(data, pos)[4]
+    return offsets

@@ -89,13 +89,13 @@ def verify_trace_header(state: _State, r) -> None:
     """trace_header: record 0, once, describing a domain that can be replayed."""
     if state.records != 0:
         raise Problem(f"expected the trace header as record 0, got it as record {state.records}")
+    state.header = r
     if not 1 <= r.vcpus < ACTOR_DEVICE_BASE:
         raise Problem(f"vcpus: expected 1 to {ACTOR_DEVICE_BASE - 1}, got {r.vcpus}")
     if r.domid >= DOMID_FIRST_RESERVED:
         raise Problem(f"domid: expected below {DOMID_FIRST_RESERVED:#x}, got {r.domid:#x}")
     if not r.name:
         raise Problem("name: expected a domain name, got an empty string")
-    state.header = r
 
 
 def verify_vcpu_state(state: _State, r) -> None:

@@ -1,0 +1,72 @@
+"""The C header for Xen: gcc lays the structs out exactly as the Python definitions do."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from xenrr.formats import cheader
+from xenrr.formats.derive import layout_of
+from xenrr.formats.enums import ACTOR_DEVICE_BASE
+from xenrr.formats.records import POSITION
+from xenrr.formats.recordtype import RECORD_HEADER_DEF
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+
+
+def layouts():
+    return [layout_of(RECORD_HEADER_DEF), layout_of(POSITION)] + [c.LAYOUT for c in cheader.xen_records()]
+
+
+def compile_and_run(tmp_path, header: str, main: str, std: str = "gnu99") -> str:
+    (tmp_path / "xenrr_trace.h").write_text(header)
+    (tmp_path / "t.c").write_text("#include <stddef.h>\n#include <stdint.h>\n#include <stdio.h>\n"
+                                  '#include "xenrr_trace.h"\n'
+                                  f"int main(void)\n{{\n{main}    return 0;\n}}\n")
+    subprocess.run(["gcc", f"-std={std}", "-Wall", "-Wextra", "-Werror", "-o", tmp_path / "t",
+                    tmp_path / "t.c"], check=True, capture_output=True, text=True)
+    return subprocess.run([tmp_path / "t"], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("std", ["gnu99", "c11"])
+def test_gcc_agrees_on_every_offset_and_size(tmp_path, std):
+    lines, expected = [], []
+    for layout in layouts():
+        tag = f"struct {cheader.struct_name(layout)}"
+        lines.append(f'    printf("{tag} %zu\\n", sizeof({tag}));')
+        expected.append(f"{tag} {layout.size}")
+        for m in layout.members:
+            if m.kind == "bytes":
+                lines.append(f'    printf("{tag}.{m.name} %zu\\n", offsetof({tag}, {m.name}));')
+                expected.append(f"{tag}.{m.name} {layout.size}")
+                continue
+            lines.append(f'    printf("{tag}.{m.name} %zu %zu\\n", offsetof({tag}, {m.name}), '
+                         f'sizeof((({tag} *)0)->{m.name}));')
+            expected.append(f"{tag}.{m.name} {m.offset} {m.size}")
+    out = compile_and_run(tmp_path, cheader.render(), "".join(line + "\n" for line in lines), std)
+    assert out.splitlines() == expected
+
+
+def test_constants_match(tmp_path):
+    names = [(f"XENRR_REC_TYPE_{c.NAME.upper()}", c.TYPE) for c in cheader.xen_records()]
+    names += [("XENRR_CREW_STATE_EW", 2), ("XENRR_DMA_KIND_FOREIGN_MAP", 3),
+              ("XENRR_ACTOR_DEVICE_BASE", ACTOR_DEVICE_BASE)]
+    main = "".join(f'    printf("%llu\\n", (unsigned long long){n});\n' for n, _ in names)
+    assert [int(x) for x in compile_and_run(tmp_path, cheader.render(), main).split()] == [
+        v for _, v in names]
+
+
+def test_the_size_checks_fire(tmp_path):
+    wrong = cheader.render().replace("== 32,", "== 33,", 1)
+    with pytest.raises(subprocess.CalledProcessError) as e:
+        compile_and_run(tmp_path, wrong, "")
+    assert "static assertion failed" in e.value.stderr
+
+
+def test_header_shape():
+    text = cheader.render()
+    assert text.startswith("/* SPDX-License-Identifier: MIT */\n")
+    assert "#ifndef __XENRR_TRACE_H__" in text and text.rstrip().endswith("*/")
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "\t" not in text
+    assert "trace_header" not in text  # only what Xen writes

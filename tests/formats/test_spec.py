@@ -1,0 +1,37 @@
+"""docs/specs/trace-format.md states what the definitions define."""
+
+import pytest
+
+from xenrr.formats import spec
+
+
+def test_the_document_matches_the_definitions():
+    text = spec.DOC.read_text()
+    assert spec.missing(text) == []
+    assert spec.update(text) == text, "run: python -m xenrr.formats.spec --write"
+
+
+def test_check_and_write(tmp_path, capsys):
+    doc = tmp_path / "doc.md"
+    doc.write_text("# t\n<!-- BEGIN GENERATED record:crew_event -->\nstale\n"
+                   "<!-- END GENERATED record:crew_event -->\n")
+    assert spec.main([str(doc)]) == 1
+    err = capsys.readouterr().err
+    assert f"{doc}: no generated block 'catalogue'" in err
+    assert f"{doc}: generated blocks are out of date (run with --write)" in err
+    assert spec.main([str(doc), "--write"]) == 0
+    text = doc.read_text()
+    assert "| 16 | 16 | `position` | Position | the actor's position" in text and "stale" not in text
+
+
+def test_an_unknown_block_is_an_error():
+    with pytest.raises(KeyError, match="'record:nothing' that nothing renders"):
+        spec.update("<!-- BEGIN GENERATED record:nothing -->\n<!-- END GENERATED record:nothing -->")
+
+
+def test_the_catalogue_lists_every_record():
+    lines = spec.catalogue().splitlines()
+    assert lines[2] == ("| `0x58520001` | `trace_header` | no | >= 32 | toolstack | "
+                        "The domain recorded and how; the first record of the trace. |")
+    assert "| `0xd8520040` | `digest` | yes | 40 (framed 48) | Xen |" in spec.catalogue()
+    assert len(lines) == 2 + 10
