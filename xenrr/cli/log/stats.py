@@ -22,6 +22,7 @@ def scan_progress(reader: TraceReader):
     with typer.progressbar(length=reader.size, label=reader.path.name, file=sys.stderr,
                            hidden=not sys.stderr.isatty()) as bar:
         yield lambda offset: bar.update(offset - bar.pos)
+        bar.update(reader.size - bar.pos)  # the footer is read, not scanned
 
 
 def actor_name(actor: int) -> str:
