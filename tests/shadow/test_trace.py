@@ -4,10 +4,11 @@ import random
 
 import pytest
 
-from tests.shadow.traces import DEV, HEADER, PINGPONG, E, N, R, W, X, Y, unclose, write_trace
+from tests.shadow.traces import (DEV, PINGPONG, E, N, R, W, X, Y, unclose, write_records,
+                                 write_trace)
 from xenrr.dma.device import Device
 from xenrr.formats import (Constraint, CrewEvent, Digest, Dma, DmaKind, Durability, Position,
-                           Rdtsc, TraceDamaged, TraceReader, TraceWriter)
+                           Rdtsc, TraceDamaged, TraceReader)
 from xenrr.shadow.check import check
 from xenrr.shadow.errors import IllegalTransition, PositionError
 from xenrr.shadow.program import Read, Sync, Write
@@ -43,38 +44,25 @@ def test_records_carrying_positions_extend_their_actors_span(tmp_path):
     assert extents == {0: [1, 9], 1: [0, 3], DEV: [0, 5]}
 
 
-def test_one_position_has_one_rip(tmp_path):
-    trace = tmp_path / "t.xrr"
-    with TraceWriter(trace, header=HEADER) as w:
-        w.write(CrewEvent(vcpu=1, old_state=0, new_state=2, gfn=X, position=Position(4, 0x1000)))
-        w.write(CrewEvent(vcpu=1, old_state=2, new_state=0, gfn=X, position=Position(4, 0x2000)))
-    with pytest.raises(PositionError) as e:
+@pytest.mark.parametrize(("trace_records", "error", "message"), [
+    ([CrewEvent(vcpu=1, old_state=0, new_state=2, gfn=X, position=Position(4, 0x1000)),
+      CrewEvent(vcpu=1, old_state=2, new_state=0, gfn=X, position=Position(4, 0x2000))],
+     PositionError, "vCPU 1, frame 0x10, position 4: rip 0x2000, but an earlier record puts "
+                    "position 4 at rip 0x1000"),
+    ([*records(PINGPONG[:2]),
+      Constraint(vcpu=1, after_vcpu=0, position=Position(1, 0), after_position=Position(2, 0x10))],
+     PositionError, "a constraint naming vCPU 0 at position 2: rip 0x10, but an earlier record "
+                    "puts position 2 at rip 0x0"),
+    ([CrewEvent(vcpu=0, old_state=0, new_state=7, gfn=Y, position=Position(1, 0))],
+     IllegalTransition, "vCPU 0, frame 0x11, position 1: CREW state 0->7 is not one of "
+                        "0 (NONE), 1 (CR), 2 (EW)"),
+])
+def test_records_the_model_cannot_take(tmp_path, trace_records, error, message):
+    # One position is one instruction, so one rip; CREW states are the three of the spec.
+    trace = write_records(tmp_path / "t.xrr", trace_records)
+    with pytest.raises(error) as e:
         read(trace)
-    assert str(e.value) == ("vCPU 1, frame 0x10, position 4: rip 0x2000, but an earlier "
-                            "record puts position 4 at rip 0x1000")
-
-
-def test_a_constraint_naming_a_position_at_another_rip_is_refused(tmp_path):
-    trace = tmp_path / "t.xrr"
-    with TraceWriter(trace, header=HEADER) as w:
-        for record in records(PINGPONG[:2]):
-            w.write(record)
-        w.write(Constraint(vcpu=1, after_vcpu=0, position=Position(1, 0),
-                           after_position=Position(2, 0x10)))
-    with pytest.raises(PositionError) as e:
-        read(trace)
-    assert str(e.value) == ("a constraint naming vCPU 0 at position 2: rip 0x10, but an "
-                            "earlier record puts position 2 at rip 0x0")
-
-
-def test_an_unknown_crew_state_is_an_illegal_transition(tmp_path):
-    trace = tmp_path / "t.xrr"
-    with TraceWriter(trace, header=HEADER) as w:
-        w.write(CrewEvent(vcpu=0, old_state=0, new_state=7, gfn=Y, position=Position(1, 0)))
-    with pytest.raises(IllegalTransition) as e:
-        read(trace)
-    assert str(e.value) == ("vCPU 0, frame 0x11, position 1: CREW state 0->7 is not one of "
-                            "0 (NONE), 1 (CR), 2 (EW)")
+    assert str(e.value) == message
 
 
 def test_an_illegal_trace_fails_the_check(tmp_path):
@@ -91,10 +79,7 @@ def test_an_unclosed_trace_cannot_pass(tmp_path):
 
 
 def test_a_history_broken_by_damage_is_blamed_on_the_damage(tmp_path):
-    trace = tmp_path / "t.xrr"
-    with TraceWriter(trace, header=HEADER, durability=Durability(chunk_bytes=64)) as w:
-        for record in records(PINGPONG):
-            w.write(record)
+    trace = write_records(tmp_path / "t.xrr", records(PINGPONG), Durability(chunk_bytes=64))
     with TraceReader(trace) as r:
         reduction = list(r.chunks())[2]  # chunk 0 holds the header, 1 the first event
     data = bytearray(trace.read_bytes())

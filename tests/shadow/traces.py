@@ -3,7 +3,8 @@
 import os
 from pathlib import Path
 
-from xenrr.formats import GuestType, PositionMode, TraceHeader, TraceReader, TraceWriter
+from xenrr.formats import (Durability, GuestType, PositionMode, TraceHeader, TraceReader,
+                           TraceWriter)
 from xenrr.shadow.actors import device_actor
 from xenrr.shadow.crew import Access, Constraint, CrewEvent
 from xenrr.shadow.trace import records
@@ -27,14 +28,17 @@ PINGPONG = [
 ]
 
 
-def write_trace(path: Path, items, extra=(), rip: int = 0) -> Path:
-    """A closed trace holding `items` as records, then the records in `extra`."""
-    with TraceWriter(path, header=HEADER) as w:
-        for r in records(items, rip):
-            w.write(r)
-        for r in extra:
+def write_records(path: Path, trace_records, durability: Durability = Durability()) -> Path:
+    """A closed trace holding these records after its header."""
+    with TraceWriter(path, header=HEADER, durability=durability) as w:
+        for r in trace_records:
             w.write(r)
     return path
+
+
+def write_trace(path: Path, items, extra=(), rip: int = 0) -> Path:
+    """A closed trace holding `items` as records, then the records in `extra`."""
+    return write_records(path, [*records(items, rip), *extra])
 
 
 def unclose(path: Path) -> Path:

@@ -52,14 +52,9 @@ class VectorClocks:
 
     def unimplied(self, sources: list[tuple[int, int]], dst: int) -> tuple[int, int] | None:
         """The first (src, src_pos) of `sources` that `dst` does not follow yet, or None."""
-        slot = self._slot
-        d = slot.get(dst)
-        if d is None:
-            return sources[0] if sources else None
-        now = self._now[d]
+        implied = self.implied
         for source in sources:
-            s = slot.get(source[0])
-            if s is None or now[s] < source[1]:
+            if not implied(source[0], source[1], dst):
                 return source
         return None
 
@@ -88,11 +83,9 @@ class VectorClocks:
 
     def keep(self, c: Constraint) -> bool:
         """Add `c` unless it is implied; return whether it was added."""
-        src, src_pos, dst, dst_pos = c
-        slot = self._slot
-        if src in slot and dst in slot and self._now[slot[dst]][slot[src]] >= src_pos:
+        if self.implied(c[0], c[1], c[2]):
             return False
-        self.add(src, src_pos, dst, dst_pos)
+        self.add(*c)
         return True
 
 

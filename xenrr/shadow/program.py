@@ -10,26 +10,16 @@ it gives the actor a position at which pending reductions take effect.
 
 from typing import NamedTuple
 
-from xenrr.shadow.crew import Access
-
 
 class Read(NamedTuple):
     frame: int
     word: int
-
-    @property
-    def needs(self) -> Access:
-        return Access.READ
 
 
 class Write(NamedTuple):
     frame: int
     word: int
     value: int
-
-    @property
-    def needs(self) -> Access:
-        return Access.WRITE
 
 
 class Sync(NamedTuple):

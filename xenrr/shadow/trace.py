@@ -24,6 +24,7 @@ from xenrr.formats.enums import CrewState
 from xenrr.formats.errors import RecordError, TraceDamaged
 from xenrr.formats.framing import walk
 from xenrr.formats.recordtype import RECORD_HEADER
+from xenrr.formats.rectypes import type_name
 from xenrr.shadow.actors import actor_name
 from xenrr.shadow.check import CheckSummary, check
 from xenrr.shadow.crew import Access, Constraint, CrewEvent, describe
@@ -49,17 +50,21 @@ _CONSTRAINT_VALUES = _flat(_CONSTRAINT, "after_vcpu", "after_position.count",
                            "after_position.rip", "vcpu", "position.count", "position.rip")
 
 
-def _positioned() -> dict[int, tuple[int, Callable, list[Callable[[tuple], tuple]]]]:
-    """Other records carrying positions: fixed-part size, unpacker, (actor, count) getters.
+def _bodies(extents: bool) -> dict[int, tuple[int, bool, Callable, list]]:
+    """The records read_history unpacks: type -> (fixed size, exact, unpacker, getters).
 
-    Derived from the definitions (records.py conventions: the actor id is the
-    first member; `after_position` belongs to `after_vcpu`).
+    crew_event and constraint have exactly their fixed size. With extents,
+    also every other record with a fixed part carrying positions, with its
+    (actor, count) getters, derived from the definitions (records.py
+    conventions: the actor id is the first member; `after_position` belongs
+    to `after_vcpu`).
     """
-    table = {}
-    for cls in rec.RECORD_CLASSES:
+    table = {cls.TYPE: (cls.CODEC.size, True, cls.CODEC.body.unpack_from, [])
+             for cls in (_EVENT, _CONSTRAINT)}
+    for cls in rec.RECORD_CLASSES if extents else ():
         names = cls.LAYOUT.flat_names
         body = getattr(cls.CODEC, "body", None)
-        if cls in (_EVENT, _CONSTRAINT) or body is None:
+        if cls.TYPE in table or body is None:
             continue
         getters = []
         for name in names:
@@ -68,11 +73,8 @@ def _positioned() -> dict[int, tuple[int, Callable, list[Callable[[tuple], tuple
                 actor = f"{prefix}vcpu" if prefix else names[0]
                 getters.append(itemgetter(names.index(actor), names.index(name)))
         if getters:
-            table[cls.TYPE] = (cls.CODEC.size, body.unpack_from, getters)
+            table[cls.TYPE] = (cls.CODEC.size, False, body.unpack_from, getters)
     return table
-
-
-_POSITIONED = _positioned()
 
 
 def read_history(reader: TraceReader, extents: dict[int, list[int]] | None = None
@@ -80,29 +82,31 @@ def read_history(reader: TraceReader, extents: dict[int, list[int]] | None = Non
     """The model's view of a trace's crew_event and constraint records, in trace order.
 
     A bulk scan (spec "Bulk scans"): each chunk is walked once and only the
-    fixed-size bodies of these two records are unpacked, with their codecs'
+    fixed-size bodies of the records needed are unpacked, with their codecs'
     own structs. Other records are `xenrr log verify`'s business, except
     that with `extents`, every record carrying a position extends its
     actor's [first, last] position there.
     """
-    event_type, event_size, unpack_event = _EVENT.TYPE, _EVENT.CODEC.size, _EVENT.CODEC.body.unpack_from
-    constraint_type, constraint_size = _CONSTRAINT.TYPE, _CONSTRAINT.CODEC.size
-    unpack_constraint = _CONSTRAINT.CODEC.body.unpack_from
+    bodies = _bodies(extents is not None)
+    event_type, constraint_type = _EVENT.TYPE, _CONSTRAINT.TYPE
     header = RECORD_HEADER.size
     rips: dict[int, tuple[int, int]] = {}
     access = _ACCESS
     make = tuple.__new__  # what NamedTuple._make does, without its extra call
-    positioned = _POSITIONED if extents is not None else {}
     for chunk in reader.chunks():
         data = chunk.data
         try:
             for offset, rtype, length in walk(data):
+                body = bodies.get(rtype)
+                if body is None:
+                    continue
+                size, exact, unpack, getters = body
+                if length != size and (exact or length < size):
+                    raise RecordError(f"{type_name(rtype)} at +{offset:#x}: expected a body of "
+                                      f"{'' if exact else 'at least '}{size} bytes, got {length}")
+                values = unpack(data, offset + header)
                 if rtype == event_type:
-                    if length != event_size:
-                        raise RecordError(f"crew_event at +{offset:#x}: expected a body of "
-                                          f"{event_size} bytes, got {length}")
-                    actor, old, new, frame, count, rip = _EVENT_VALUES(
-                        unpack_event(data, offset + header))
+                    actor, old, new, frame, count, rip = _EVENT_VALUES(values)
                     if rips.get(actor) != (count, rip):
                         _same_rip(rips, actor, count, rip, frame)
                     try:
@@ -114,11 +118,7 @@ def read_history(reader: TraceReader, extents: dict[int, list[int]] | None = Non
                         _extend(extents, actor, count)
                     yield event
                 elif rtype == constraint_type:
-                    if length != constraint_size:
-                        raise RecordError(f"constraint at +{offset:#x}: expected a body of "
-                                          f"{constraint_size} bytes, got {length}")
-                    src, src_pos, src_rip, dst, dst_pos, dst_rip = _CONSTRAINT_VALUES(
-                        unpack_constraint(data, offset + header))
+                    src, src_pos, src_rip, dst, dst_pos, dst_rip = _CONSTRAINT_VALUES(values)
                     if rips.get(src) != (src_pos, src_rip):
                         _same_rip(rips, src, src_pos, src_rip, None)
                     if rips.get(dst) != (dst_pos, dst_rip):
@@ -127,12 +127,7 @@ def read_history(reader: TraceReader, extents: dict[int, list[int]] | None = Non
                         _extend(extents, src, src_pos)
                         _extend(extents, dst, dst_pos)
                     yield make(Constraint, (src, src_pos, dst, dst_pos))
-                elif rtype in positioned:
-                    size, unpack, getters = positioned[rtype]
-                    if length < size:
-                        raise RecordError(f"record {rtype:#010x} at +{offset:#x}: expected a "
-                                          f"body of at least {size} bytes, got {length}")
-                    values = unpack(data, offset + header)
+                else:
                     for get in getters:
                         _extend(extents, *get(values))
         except RecordError as e:
