@@ -20,7 +20,7 @@ constraints logged for it (the order record.py produces). It is legal when:
 Errors are ModelError subclasses (errors.py) naming actor, frame and positions.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from xenrr.formats.enums import ACTOR_DEVICE_BASE
@@ -40,7 +40,7 @@ class CheckSummary(NamedTuple):
 
 def check(history: Iterable[CrewEvent | Constraint]) -> CheckSummary:
     """Check a history; return its counts, or raise the first violation."""
-    frames: dict[int, Frame] = {}
+    frames: dict[int, Callable] = {}  # frame number -> its Frame's apply
     device_base = ACTOR_DEVICE_BASE
     last_pos: dict[int, int] = {}
     last_fault: dict[int, int] = {}
@@ -56,10 +56,10 @@ def check(history: Iterable[CrewEvent | Constraint]) -> CheckSummary:
                 raise PositionError(f"{describe(actor, frame, pos)}: after position "
                                     f"{last_pos[actor]}")
             last_pos[actor] = pos
-            fr = frames.get(frame)
-            if fr is None:
-                fr = frames[frame] = Frame(frame)
-            sources = fr.apply(actor, old, new, pos)
+            apply = frames.get(frame)
+            if apply is None:
+                apply = frames[frame] = Frame(frame).apply
+            sources = apply(actor, old, new, pos)
             if new < old:
                 continue
             if actor < device_base:

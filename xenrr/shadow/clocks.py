@@ -65,7 +65,9 @@ class VectorClocks:
         d = slot[dst] if dst in slot else self._slot_of(dst)
         now = self._now[d]
         positions = self._hist_pos[s]
-        k = bisect_left(positions, src_pos) - 1
+        k = len(positions) - 1
+        if k >= 0 and positions[k] >= src_pos:
+            k = bisect_left(positions, src_pos) - 1
         if k >= 0:
             i = 0
             for v in self._hist_vec[s][k]:
