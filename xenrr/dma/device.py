@@ -3,11 +3,12 @@
 A device reads and writes guest memory directly and an IOMMU cannot fault,
 fix up and re-execute, so SMP-ReVirt treats the device as one more processor
 that is not preemptible: each DMA transaction takes Exclusive-Write on all
-its frames before it starts, holds them for its whole duration, and only then
-lets them go. Its position is its transaction sequence: transaction s runs
-between positions s and s + 1, so a vCPU that needs a frame back waits for
-the device to arrive at s + 1, and replay orders the device's writes against
-the vCPUs through the same constraints as any other actor's.
+its frames before it starts and holds them for its whole duration; a
+reduction asked of it meanwhile takes effect only after the transaction.
+Its position is its transaction sequence: transaction s runs between
+positions s and s + 1, so a vCPU that needs a frame back waits for the
+device to arrive at s + 1, and replay orders the device's writes against the
+vCPUs through the same constraints as any other actor's.
 """
 
 from collections.abc import Sequence
