@@ -176,7 +176,7 @@ def test_refusals(tmp_path):
         w.write(3)
     with pytest.raises(UsageError, match="a stream id is a u32, got -1"):
         w.write(crew_events(1)[0], stream=-1)
-    with pytest.raises(UsageError, match="close\\(\\) writes end_of_trace"):
+    with pytest.raises(UsageError, match="end_of_trace record is written by close"):
         w.write(EndOfTrace(EndReason.STOPPED, 0, 0))
     w.close()
     w.close()

@@ -36,6 +36,11 @@ def padded(length: int) -> int:
     return (length + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1)
 
 
+def _padding(length: int) -> bytes:
+    """The zeros after a body of `length` bytes."""
+    return bytes(padded(length) - length)
+
+
 def value_class(definition: cs.Struct, show: str) -> type:
     """A named tuple for a small Struct that records embed (Position)."""
     layout = layout_of(definition)
@@ -220,7 +225,7 @@ class BytesTailCodec(_StructCodec):
             head = self.header.pack(self.rtype, length, *values)
         except (struct.error, TypeError, ValueError, AttributeError) as e:
             raise self._encode_error(record, e) from None
-        return head + data + bytes(padded(length) - length)
+        return head + data + _padding(length)
 
     def decode(self, buf, offset: int, length: int):
         """The record whose body of `length` bytes starts at buf[offset]."""
@@ -243,7 +248,6 @@ class ConstructCodec:
         self.name = cls.NAME
         self.rtype = cls.TYPE
         self.definition = cls.LAYOUT.definition
-        self.size = cls.LAYOUT.size
 
     def frame(self, record) -> bytes:
         """The framed record as bytes."""
@@ -251,7 +255,7 @@ class ConstructCodec:
             body = self.definition.build(_as_dict(record))
         except (cs.ConstructError, TypeError, ValueError, AttributeError, UnicodeError) as e:
             raise RecordError(f"cannot encode {self.name} record: {e}") from None
-        return RECORD_HEADER.pack(self.rtype, len(body)) + body + bytes(padded(len(body)) - len(body))
+        return RECORD_HEADER.pack(self.rtype, len(body)) + body + _padding(len(body))
 
     def decode(self, buf, offset: int, length: int):
         """The record whose body of `length` bytes starts at buf[offset]."""

@@ -10,6 +10,8 @@ candidate, not per record). The result is the same framing framing.walk
 finds, and the same errors (spec "Bulk scans").
 """
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,22 +24,28 @@ from xenrr.formats.rectypes import REC_OPTIONAL, REC_TYPE_IDENT, REC_TYPE_IDENT_
 _IDENT_MASK = np.uint64(REC_TYPE_IDENT_MASK)
 _IDENT = np.uint64(REC_TYPE_IDENT)
 _TYPE_BITS = np.uint64(0xFFFFFFFF)
-_LOW_TYPE = 0xFFFF
-_KEY_BITS = 17  # low 16 bits of the type and the optional bit
-_DENSE_ACTORS = 4096
+_LOW_TYPE = np.uint64(0xFFFF)
+_OPTIONAL_TO_BIT_16 = np.uint64(15)
+_BIT_16 = np.uint64(1 << 16)
+_DENSE_ACTORS = 512  # actor ids counted in a table; larger ones (devices) one by one
 
 
 def _type_key(rtype: int) -> int:
-    return (rtype & _LOW_TYPE) | (rtype >> 31) << 16
+    """A record type's index into _BIN: its low 16 bits and the optional bit (the ident is known)."""
+    return (rtype & 0xFFFF) | (rtype >> 31) << 16
 
 
-# Known types get bins 0..n-1 of the type counts; bin n collects the rest.
+# Known types get bins 0..n-1; bin n (_OTHER) collects the types this revision does not know.
 _KNOWN = tuple(cls.TYPE for cls in RECORD_CLASSES)
 _OTHER = len(_KNOWN)
-_BIN = np.full(1 << _KEY_BITS, _OTHER, dtype=np.intp)
+_BIN = np.full(1 << 17, _OTHER, dtype=np.uint8)  # small, so that it stays in cache
 _BIN[[_type_key(t) for t in _KNOWN]] = np.arange(len(_KNOWN))
-# Records whose body starts with an actor id (records.py conventions).
 _HAS_ACTOR = np.array([cls.ACTOR is not None for cls in RECORD_CLASSES] + [False])
+_FRAMED = np.array([cls.CODEC.framed_size for cls in RECORD_CLASSES] + [0])  # 0: size varies
+# Records a (type, actor) table of counts cannot say everything about: sizes that vary.
+_EXACT = _FRAMED == 0
+_COLUMNS = _DENSE_ACTORS + 1  # the last column: no actor, or an actor id beyond the dense range
+_CELL = np.arange(_OTHER + 1) * _COLUMNS  # a bin's first cell in the flattened table
 
 
 def headers(block) -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +60,11 @@ def headers(block) -> tuple[np.ndarray, np.ndarray]:
     if cand.size == 0 or cand[0] != 0:
         raise RecordError("the block does not start with a record header")
     words = slots[cand]
-    following = cand + 1 + (((words >> np.uint64(32)).astype(np.intp) + 7) >> 3)
+    following = words >> np.uint64(32)       # body length, then slots to the next header:
+    following += np.uint64(15)
+    following >>= np.uint64(3)
+    following = following.view(np.int64)     # lengths are u32: the bits are the same
+    following += cand
     if following[-1] == count and np.array_equal(following[:-1], cand[1:]):
         return cand, words
     keep = _follow_chain(cand, following, count)
@@ -83,13 +95,6 @@ def _follow_chain(cand: np.ndarray, following: np.ndarray, count: int) -> np.nda
                               "where no record header is")
 
 
-def _check_known(words: np.ndarray, bins: np.ndarray) -> None:
-    other = words[bins == _OTHER] & _TYPE_BITS
-    mandatory = other[(other & np.uint64(REC_OPTIONAL)) == 0]
-    if mandatory.size:
-        raise UnknownRecordError(f"unknown mandatory record type {int(mandatory[0]):#010x}")
-
-
 @dataclass
 class Stats:
     """Counts and framed bytes per record type and per actor (spec "Bulk scans")."""
@@ -108,60 +113,119 @@ class Stats:
 
 
 class _Tally:
-    """Per-chunk numpy accumulators behind Stats."""
+    """Counts in a dense (type, actor) table, one bincount per chunk; the rest tallied exactly.
+
+    Fixed-size records of known types with small actor ids (the hot ones)
+    only need counting: their bytes follow from their size. Records of
+    variable size or unknown type, and actors beyond the dense range, are
+    tallied exactly, and only when a chunk's table shows it has some.
+    """
 
     def __init__(self):
-        self.type_counts = np.zeros(_OTHER + 1, dtype=np.int64)
-        self.type_bytes = np.zeros(_OTHER + 1, dtype=np.int64)
-        self.actor_counts = np.zeros(_DENSE_ACTORS, dtype=np.int64)
-        self.actor_bytes = np.zeros(_DENSE_ACTORS, dtype=np.int64)
-        self.sparse: dict[int, list[int]] = {}   # types and actors outside the dense bins
-        self.sparse_actors: dict[int, list[int]] = {}
+        self.table = np.zeros((_OTHER + 1, _COLUMNS), dtype=np.int64)
+        self.exact: dict[tuple[int, int | None], list[int]] = {}  # (type, actor) -> [records, bytes]
 
     def add(self, block, slots: np.ndarray, words: np.ndarray) -> None:
+        key = words >> _OPTIONAL_TO_BIT_16
+        key &= _BIT_16
+        key |= words & _LOW_TYPE
+        bins = _BIN[key.view(np.int64)]
+        actors = np.frombuffer(block, dtype="<u8").take(slots + 1, mode="clip")
+        actors &= _TYPE_BITS                     # the u32 at body offset 0
+        cells = np.minimum(actors, np.uint64(_DENSE_ACTORS)).view(np.int64)
+        cells += _CELL[bins]
+        table = np.bincount(cells, minlength=self.table.size).reshape(self.table.shape)
+        self.table += table
+        if table[_EXACT].any() or table[_HAS_ACTOR, _DENSE_ACTORS].any():
+            exact = _EXACT[bins] | (_HAS_ACTOR[bins] & (actors >= _DENSE_ACTORS))
+            self._add_exact(bins[exact], actors[exact], words[exact])
+
+    def _add_exact(self, bins, actors, words) -> None:
         types = words & _TYPE_BITS
-        bins = _BIN[((types & np.uint64(_LOW_TYPE)) | ((types >> np.uint64(15)) & np.uint64(1 << 16)))
-                    .astype(np.intp)]
-        framed = (((words >> np.uint64(32)).astype(np.intp) + 15) >> 3) << 3
-        self.type_counts += np.bincount(bins, minlength=_OTHER + 1)
-        self.type_bytes += np.bincount(bins, weights=framed, minlength=_OTHER + 1).astype(np.int64)
-        if self.type_counts[_OTHER]:
-            _check_known(words, bins)
-            _tally_sparse(self.sparse, types[bins == _OTHER], framed[bins == _OTHER])
-        with_actor = _HAS_ACTOR[bins]
-        actors = np.frombuffer(block, dtype="<u4")[2 * (slots[with_actor] + 1)]
-        sizes = framed[with_actor]
-        dense = actors < _DENSE_ACTORS
-        self.actor_counts += np.bincount(actors[dense], minlength=_DENSE_ACTORS)[:_DENSE_ACTORS]
-        self.actor_bytes += np.bincount(actors[dense], weights=sizes[dense],
-                                        minlength=_DENSE_ACTORS)[:_DENSE_ACTORS].astype(np.int64)
-        if not dense.all():
-            _tally_sparse(self.sparse_actors, actors[~dense], sizes[~dense])
+        unknown = types[bins == _OTHER]
+        mandatory = unknown[(unknown & np.uint64(REC_OPTIONAL)) == 0]
+        if mandatory.size:
+            raise UnknownRecordError(f"unknown mandatory record type {int(mandatory[0]):#010x}")
+        keys = (types << np.uint64(32)) | np.where(_HAS_ACTOR[bins], actors, 0).astype(np.uint64)
+        framed = (((words >> np.uint64(32)) + np.uint64(15)) >> np.uint64(3)) << np.uint64(3)
+        values, inverse = np.unique(keys, return_inverse=True)
+        counts = np.bincount(inverse)
+        sizes = np.bincount(inverse, weights=framed)
+        for key, n, size in zip(values.tolist(), counts.tolist(), sizes.tolist()):
+            cls = BY_TYPE.get(key >> 32)
+            actor = key & 0xFFFFFFFF if cls is not None and cls.ACTOR else None
+            entry = self.exact.setdefault((key >> 32, actor), [0, 0])
+            entry[0] += n
+            entry[1] += int(size)
 
     def stats(self, stats: Stats) -> Stats:
-        for i in np.flatnonzero(self.type_counts[:_OTHER]):
-            stats.types[_KNOWN[i]] = [int(self.type_counts[i]), int(self.type_bytes[i])]
-        stats.types.update(self.sparse)
-        for a in np.flatnonzero(self.actor_counts):
-            stats.actors[int(a)] = [int(self.actor_counts[a]), int(self.actor_bytes[a])]
-        stats.actors.update(self.sparse_actors)
+        def add(table: dict, key: int, n: int, size: int) -> None:
+            entry = table.setdefault(key, [0, 0])
+            entry[0] += n
+            entry[1] += size
+        for b in np.flatnonzero(~_EXACT):
+            row = self.table[b, :_DENSE_ACTORS] if _HAS_ACTOR[b] else self.table[b]
+            if row.any():
+                add(stats.types, _KNOWN[b], int(row.sum()), int(row.sum()) * int(_FRAMED[b]))
+            if _HAS_ACTOR[b]:
+                for actor in np.flatnonzero(row):
+                    add(stats.actors, int(actor), int(row[actor]), int(row[actor]) * int(_FRAMED[b]))
+        for (rtype, actor), (n, size) in self.exact.items():
+            add(stats.types, rtype, n, size)
+            if actor is not None:
+                add(stats.actors, actor, n, size)
+        stats.types = dict(sorted(stats.types.items()))
+        stats.actors = dict(sorted(stats.actors.items()))
         return stats
 
 
-def _tally_sparse(into: dict, keys: np.ndarray, sizes: np.ndarray) -> None:
-    values, inverse = np.unique(keys, return_inverse=True)
-    counts = np.bincount(inverse)
-    total = np.bincount(inverse, weights=sizes)
-    for v, c, b in zip(values.tolist(), counts.tolist(), total.tolist()):
-        entry = into.setdefault(int(v), [0, 0])
-        entry[0] += c
-        entry[1] += int(b)
+_DONE = object()
+
+
+def _read_ahead(chunks: Iterator, depth: int = 2) -> Iterator:
+    """The chunks, the next ones read, checked and decompressed in a thread meanwhile.
+
+    pread, zlib.crc32 and LZ4 release the GIL, so with a second core the next
+    chunk's decompression overlaps this one's numpy work; at most `depth`
+    chunks wait, which keeps memory bounded. The thread's errors are raised here.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(_DONE)
+        except BaseException as e:  # noqa: BLE001 - handed over to the consuming thread
+            put(e)
+
+    worker = threading.Thread(target=produce, name="xenrr-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def stats(reader, progress: Callable[[int], None] | None = None) -> Stats:
     """Statistics over every good chunk of a trace; progress(offset) after each chunk."""
     result, tally = Stats(), _Tally()
-    for chunk in reader.chunks():
+    for chunk in _read_ahead(reader.chunks()):
         try:
             slots, words = headers(chunk.data)
             tally.add(chunk.data, slots, words)

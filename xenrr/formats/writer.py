@@ -105,7 +105,7 @@ class TraceWriter:
         except AttributeError:
             raise UsageError(f"not a trace record: {record!r}") from None
         if codec is _END_CODEC or self._closed:
-            raise UsageError(f"{self.path}: write after close (close() writes end_of_trace)")
+            raise self._refusal(type(record))
         s = self._streams.get(stream)
         if s is None:
             s = self._open_stream(stream)
@@ -119,6 +119,21 @@ class TraceWriter:
         else:
             self._append(s, codec.frame(record))
         self._records += 1
+        now = self._clock()  # _age() inlined: this is the hot path
+        if self._oldest is None:
+            self._oldest = now
+        elif now - self._oldest >= self._flush_seconds:
+            self.flush()
+
+    def _refusal(self, cls) -> UsageError:
+        if self._closed:
+            return UsageError(f"{self.path}: write after close")
+        if cls is EndOfTrace:
+            return UsageError("the end_of_trace record is written by close()")
+        return UsageError(f"write_array takes a fixed-size record class, got {cls.__name__}")
+
+    def _age(self) -> None:
+        """Note when the oldest buffered record came; flush all once it is flush_seconds old."""
         now = self._clock()
         if self._oldest is None:
             self._oldest = now
@@ -134,8 +149,7 @@ class TraceWriter:
         put them.
         """
         if self._closed or cls is EndOfTrace or not getattr(cls.CODEC, "framed_size", 0):
-            raise UsageError(f"write_array takes a fixed-size record class, got {cls.__name__}"
-                             if not self._closed else f"{self.path}: write after close")
+            raise self._refusal(cls)
         rows = cls.CODEC.frame_array(array)
         framed = rows.reshape(-1).data
         size = cls.CODEC.framed_size
@@ -152,10 +166,7 @@ class TraceWriter:
             s.records += take
             done += take
         self._records += len(rows)
-        if self._oldest is None:
-            self._oldest = self._clock()
-        elif self._clock() - self._oldest >= self._flush_seconds:
-            self.flush()
+        self._age()
 
     def _open_stream(self, stream: int) -> _Stream:
         if not isinstance(stream, int) or not 0 <= stream < 1 << 32:

@@ -1,0 +1,234 @@
+"""Trace file throughput: writing records, and `xenrr log stats` against plain LZ4.
+
+Targets (issue 4): writing at least 1,000,000 records/s; `log stats` over a
+trace of 1 GiB of raw records at no less than half the throughput of plain
+LZ4 decompression of the same chunk bytes; `log stats` resident memory under
+200 MB whatever the trace size.
+
+The records are a recorder's hot mix: CREW events (80%), constraints (15%)
+and rdtsc values (5%) of 4 vCPUs, interleaved in small runs, with positions
+that grow, frames drawn from a working set and rips from a set of kernel
+addresses, so that LZ4 sees realistic redundancy. Measured:
+
+- write(): one record object per call (objects built beforehand, untimed);
+- write_array(): the same records handed over as numpy arrays;
+- lz4: lz4.block.decompress of every chunk block of the big trace (blocks
+  read beforehand, untimed): the baseline;
+- stats: xenrr.formats.scan.stats over the same file (reading, checksums,
+  decompression and the numpy framing walk all timed);
+  lz4 and stats alternate three times, best of each. The ratio is of wall
+  time (throughput, the target); the CPU-time ratio is printed beside it,
+  since stats reads ahead in a second thread and a shared machine may have
+  no core to spare for it;
+- rss: `xenrr log stats --json` in a child process, its peak resident memory.
+
+XENRR_BENCH_TRACE_MB sets the size of the big trace (default 1024).
+"""
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import lz4.block
+import numpy as np
+
+from xenrr.formats import (Constraint, CrewEvent, Durability, GuestType, Position, PositionMode,
+                           Rdtsc, TraceHeader, TraceReader, TraceWriter, scan)
+from xenrr.formats.fileformat import CHUNK_HEADER_STRUCT
+
+WRITE_TARGET = 1_000_000
+SCAN_TARGET = 0.5
+RSS_TARGET_MB = 200
+VCPUS = 4
+RUN = {CrewEvent: 32, Constraint: 6, Rdtsc: 2}   # records of each class per interleaved run
+RUNS = 2048                                      # runs in one batch of templates
+HEADER = TraceHeader(domid=1, vcpus=VCPUS, guest_type=GuestType.PV,
+                     position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=1, start_time=0,
+                     name="bench", xen_version="4.17.5", config="")
+
+
+def templates(rng: np.random.Generator) -> dict:
+    """One batch of each class's records, positions counting from 0."""
+    rips = np.uint64(0xFFFFFFFF81000000) + rng.integers(0, 1 << 22, 5000).astype(np.uint64)
+    frames = np.uint64(0x10000) + rng.zipf(1.3, 1 << 16).astype(np.uint64) % np.uint64(20000)
+
+    def positions(n):
+        p = np.zeros(n, [("count", "<u8"), ("rip", "<u8")])
+        p["count"] = np.cumsum(rng.integers(1, 40, n))
+        p["rip"] = rng.choice(rips, n)
+        return p
+
+    out = {}
+    n = RUNS * RUN[CrewEvent]
+    crew = np.zeros(n, CrewEvent.LAYOUT.dtype)
+    crew["vcpu"] = rng.integers(0, VCPUS, n)
+    transitions = np.array([(1, 2), (2, 1), (0, 1), (1, 0), (2, 0), (0, 2)])
+    crew["old_state"], crew["new_state"] = transitions[rng.integers(0, 6, n)].T
+    crew["gfn"] = rng.choice(frames, n)
+    crew["position"] = positions(n)
+    out[CrewEvent] = crew
+    n = RUNS * RUN[Constraint]
+    cons = np.zeros(n, Constraint.LAYOUT.dtype)
+    cons["vcpu"] = rng.integers(0, VCPUS, n)
+    cons["after_vcpu"] = (cons["vcpu"] + rng.integers(1, VCPUS, n)) % VCPUS
+    cons["position"], cons["after_position"] = positions(n), positions(n)
+    out[Constraint] = cons
+    n = RUNS * RUN[Rdtsc]
+    tsc = np.zeros(n, Rdtsc.LAYOUT.dtype)
+    tsc["vcpu"] = rng.integers(0, VCPUS, n)
+    tsc["tsc"] = np.cumsum(rng.integers(1000, 100000, n))
+    tsc["position"] = positions(n)
+    out[Rdtsc] = tsc
+    return out
+
+
+def write_arrays(path: Path, batches: dict, raw_bytes: int) -> tuple[int, float]:
+    """Write runs of each class until raw_bytes are written; (records, seconds)."""
+    count = written = 0
+    elapsed, shift = 0.0, 0
+    batch_bytes = sum(len(array) * cls.CODEC.framed_size for cls, array in batches.items())
+    w = TraceWriter(path, HEADER, Durability(fsync_bytes=None, fsync_seconds=None))
+    while written < raw_bytes:
+        shifted = {}
+        for cls, array in batches.items():
+            shifted[cls] = array.copy()
+            for field in ("position", "after_position"):
+                if field in array.dtype.names:
+                    shifted[cls][field]["count"] += np.uint64(shift)
+        start = time.perf_counter()
+        for run in range(RUNS):
+            for cls, per_run in RUN.items():
+                w.write_array(cls, shifted[cls][run * per_run:(run + 1) * per_run])
+        elapsed += time.perf_counter() - start
+        count += RUNS * sum(RUN.values())
+        written += batch_bytes
+        shift += 1 << 20
+    start = time.perf_counter()
+    w.close()
+    return count, elapsed + time.perf_counter() - start
+
+
+def as_records(batches: dict) -> list:
+    """The batch as record objects, interleaved as write_arrays interleaves them."""
+    objects = {}
+    for cls, array in batches.items():
+        rows = array.tolist()
+        if cls is CrewEvent:
+            objects[cls] = [cls(v, o, n, g, Position(*p)) for v, o, n, g, p in rows]
+        elif cls is Constraint:
+            objects[cls] = [cls(v, a, Position(*p), Position(*q)) for v, a, p, q in rows]
+        else:
+            objects[cls] = [cls(v, aux, t, Position(*p)) for v, aux, t, p in rows]
+    out = []
+    for run in range(RUNS):
+        for cls, per_run in RUN.items():
+            out += objects[cls][run * per_run:(run + 1) * per_run]
+    return out
+
+
+def write_records(path: Path, records: list, total: int) -> float:
+    """Seconds to write() total records (cycling through the list) and close."""
+    w = TraceWriter(path, HEADER, Durability(fsync_bytes=None, fsync_seconds=None))
+    write = w.write
+    start = time.perf_counter()
+    for _ in range(total // len(records)):
+        for record in records:
+            write(record)
+    w.close()
+    return time.perf_counter() - start
+
+
+class Timer:
+    """Wall and process CPU seconds of a block (system time included)."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def lz4_times(path: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds to decompress every chunk block of the file, blocks read untimed."""
+    wall = cpu = 0.0
+    blocks = []
+    with open(path, "rb") as f, TraceReader(path) as r:
+        end = r.footer.offset
+        pos = f.seek(24)
+        while pos < end:
+            _, _, _, raw, stored, _ = CHUNK_HEADER_STRUCT.unpack(f.read(CHUNK_HEADER_STRUCT.size))
+            blocks.append((f.read(stored), raw))
+            pos += CHUNK_HEADER_STRUCT.size + stored
+            if len(blocks) == 64 or pos >= end:   # bounded memory: 64 blocks at a time
+                with Timer() as t:
+                    for block, size in blocks:
+                        lz4.block.decompress(block, uncompressed_size=size)
+                wall, cpu = wall + t.wall, cpu + t.cpu
+                blocks.clear()
+    return wall, cpu
+
+
+def stats_times(path: Path) -> tuple[float, float, scan.Stats]:
+    """(wall, CPU) seconds of scan.stats over the file (what `xenrr log stats` runs), and its result."""
+    with Timer() as t, TraceReader(path) as r:
+        result = scan.stats(r)
+    return t.wall, t.cpu, result
+
+
+def child_stats(path: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of `xenrr log stats --json` in a child process."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "xenrr", "log", "stats", "--json", str(path)],
+                   check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def verdict(ok: bool, target: str) -> str:
+    return f"ok (target {target})" if ok else f"BELOW the target of {target}"
+
+
+def main() -> int:
+    size_mb = int(os.environ.get("XENRR_BENCH_TRACE_MB", "1024"))
+    batches = templates(np.random.default_rng(1))
+    records = as_records(batches)
+    framed = {cls: cls.CODEC.framed_size for cls in RUN}
+    record_bytes = sum(framed[type(r)] for r in records) / len(records)
+    with tempfile.TemporaryDirectory(prefix="xenrr-bench-") as tmp:
+        total = len(records) * max(1, 1_000_000 // len(records))
+        seconds = write_records(Path(tmp) / "w.xrr", records, total)
+        write_rate = total / seconds
+        print(f"write()        {write_rate:>13,.0f} records/s {write_rate * record_bytes / 1e6:>8.1f} MB/s"
+              f"  {verdict(write_rate >= WRITE_TARGET, f'{WRITE_TARGET:,} records/s')}")
+        big = Path(tmp) / "big.xrr"
+        count, seconds = write_arrays(big, batches, size_mb << 20)
+        print(f"write_array()  {count / seconds:>13,.0f} records/s "
+              f"{count * record_bytes / seconds / 1e6:>8.1f} MB/s  ({count:,} records)")
+        lz4_wall = lz4_cpu = stats_wall = stats_cpu = float("inf")
+        for _ in range(3):  # alternate, so that both see the same machine
+            wall, cpu = lz4_times(big)
+            lz4_wall, lz4_cpu = min(lz4_wall, wall), min(lz4_cpu, cpu)
+            wall, cpu, s = stats_times(big)
+            stats_wall, stats_cpu = min(stats_wall, wall), min(stats_cpu, cpu)
+        ratio = lz4_wall / stats_wall
+        mb = s.raw_bytes / 1e6
+        print(f"trace          {s.raw_bytes / 2**20:>13,.0f} MiB raw, {s.stored_bytes / 2**20:,.0f} MiB "
+              f"in the file (ratio {s.ratio:.2f}), {s.records:,} records, {s.chunks:,} chunks")
+        print(f"lz4 baseline   {mb / lz4_wall:>13,.0f} MB/s raw (wall; {mb / lz4_cpu:,.0f} MB/s of CPU)")
+        print(f"log stats      {mb / stats_wall:>13,.0f} MB/s raw = {ratio:.2f}x lz4  "
+              f"{verdict(ratio >= SCAN_TARGET, f'{SCAN_TARGET}x')}")
+        print(f"               ({mb / stats_cpu:,.0f} MB/s of CPU = {lz4_cpu / stats_cpu:.2f}x lz4's: "
+              "the read-ahead thread overlaps decompression with the numpy walk)")
+        wall, rss = child_stats(big)
+        print(f"log stats rss  {rss:>13,.0f} MB peak in `xenrr log stats` ({wall:.1f} s wall)  "
+              f"{verdict(rss < RSS_TARGET_MB, f'< {RSS_TARGET_MB} MB')}")
+    return 0 if write_rate >= WRITE_TARGET and ratio >= SCAN_TARGET and rss < RSS_TARGET_MB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
