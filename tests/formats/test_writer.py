@@ -5,13 +5,17 @@ import stat
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xenrr.errors import UsageError
-from xenrr.formats import (Constraint, CrewEvent, Durability, EndOfTrace, Position, RecordError,
-                           TraceReader, TraceWriteError, TraceWriter, VcpuState)
+from xenrr.formats import (RECORD_CLASSES, Constraint, CrewEvent, Durability, EndOfTrace, Position,
+                           RecordError, TraceHeader, TraceReader, TraceWriteError, TraceWriter,
+                           VcpuState, framing)
 from xenrr.formats.enums import EndReason
 from xenrr.formats.fileformat import MAX_CHUNK_RAW
 
+from tests.formats.strategies import records
 from tests.formats.traces import HEADER, crew_events, framed, one_of_each, write_trace
 
 
@@ -225,3 +229,19 @@ def test_every_record_type_round_trips(tmp_path):
     with TraceReader(path) as r:
         got = list(r.records())
     assert got[:-1] == expected and isinstance(got[-1], EndOfTrace)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(recs=st.lists(st.one_of(*[records(cls) for cls in RECORD_CLASSES
+                                 if cls not in (TraceHeader, EndOfTrace)]), max_size=60),
+       chunk_bytes=st.sampled_from([64, 200, 4096]), streams=st.integers(1, 3))
+def test_any_records_round_trip_through_a_file(tmp_path_factory, recs, chunk_bytes, streams):
+    path = tmp_path_factory.mktemp("rt") / "t.xrr"
+    write_trace(path, recs, Durability(chunk_bytes=chunk_bytes), streams=streams)
+    with TraceReader(path) as r:
+        got = [(c.stream, rec) for c in r.chunks() for rec in framing.decode(c.data)]
+        assert r.complete and not r.losses
+    assert got[0] == (0, HEADER) and isinstance(got[-1][1], EndOfTrace)
+    for s in range(streams):
+        assert [rec for stream, rec in got[1:-1] if stream == s] == recs[s::streams]
