@@ -1,10 +1,19 @@
 """`xenrr lab`: build the patched hypervisor and boot it under QEMU."""
 
+import json
+import sys
+from pathlib import Path
+
 import typer
 
+from xenrr.errors import LabError, UsageError
+from xenrr.lab.domu import run_guest
+from xenrr.lab.guest import linux_guest
+from xenrr.lab.session import LabSession
 from xenrr.lab.xenbuild import BuildSpec, Series, XenBuilds
 
-app = typer.Typer(help="Build the patched Xen and run it under QEMU (TCG).", no_args_is_help=True)
+app = typer.Typer(help="Build the patched Xen and run it under QEMU (TCG).", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 RELEASE = typer.Option(False, "--release", help="A non-debug hypervisor (no ASSERTs, no audits).")
 
@@ -14,3 +23,62 @@ def build(release: bool = RELEASE) -> None:
     """Build the patched hypervisor (cached by its inputs); print the path of `xen`."""
     out = XenBuilds().build(BuildSpec(Series.load(), release))
     print(out / "xen")
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+def run(
+    command: list[str] = typer.Argument(..., metavar="-- COMMAND [ARGS]...",
+                                        help="What to run in dom0."),
+    timeout: float = typer.Option(1800, help="Seconds the command may take."),
+    release: bool = RELEASE,
+    serial: bool = typer.Option(False, "--serial", help="Echo the serial console to stderr."),
+    xen: Path = typer.Option(None, help="Boot this hypervisor ELF instead of the built one."),
+) -> None:
+    """Boot the patched Xen under QEMU, run COMMAND in dom0, exit with its status."""
+    if xen is not None and not xen.is_file():
+        raise UsageError(f"{xen}: no such file")
+    with LabSession(xen=xen, release=release, echo_serial=serial) as lab:
+        result = lab.run(command, timeout=timeout, stream=True)
+        serial_log = lab.serial
+    if result.timed_out:
+        raise LabError(f"{command[0]} did not finish within {timeout:.0f} s "
+                       f"(serial log: {serial_log})")
+    if result.returncode != 0:
+        print(f"xenrr: {command[0]} exited with status {result.returncode} "
+              f"(serial log: {serial_log})", file=sys.stderr)
+    raise typer.Exit(result.returncode)
+
+
+@app.command()
+def guest(
+    workload: list[str] = typer.Option(None, "--workload", "-w",
+                                       help="race or locked (repeatable; default both)."),
+    iterations: int = typer.Option(200000, help="Increments per vCPU."),
+    vcpus: int = typer.Option(2, help="vCPUs of the domU."),
+) -> None:
+    """Build the lab's PV Linux domU; print the path of its xl config."""
+    print(linux_guest(workload or None, iterations, vcpus))
+
+
+@app.command()
+def domu(
+    config: Path = typer.Argument(..., help="xl config of the domU."),
+    shadow: bool = typer.Option(False, "--shadow", help="Run it in shadow paging mode."),
+    shadow_mb: int = typer.Option(64, help="Shadow pool size (MB) with --shadow."),
+    timeout: float = typer.Option(300, help="Seconds the guest may run."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """(In dom0) create CONFIG paused, run it to its end, print its console output.
+
+    Exits 0 only if the guest powered off by itself.
+    """
+    if not config.is_file():
+        raise UsageError(f"{config}: no such file")
+    result = run_guest(config, shadow_mb if shadow else None, timeout)
+    if json_out:
+        print(json.dumps(result.as_dict()))
+    else:
+        sys.stdout.write(result.console)
+        print(f"xenrr: {result.name} (domain {result.domid}, {result.mode}): {result.reason} "
+              f"after {result.seconds:.1f} s", file=sys.stderr)
+    raise typer.Exit(0 if result.reason == "poweroff" else 1)

@@ -1,0 +1,41 @@
+"""`xenrr lab run` as a user calls it: each test boots its own QEMU (so none uses `lab`)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from xenrr.lab.paths import cache_dir
+
+pytestmark = pytest.mark.lab
+
+
+def xenrr(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "xenrr", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def qemu_processes_of_this_cache() -> list[str]:
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [line for line in ps.splitlines() if "qemu-system" in line and str(cache_dir()) in line]
+
+
+def test_lab_run_exits_with_the_commands_status_and_output(xen):
+    proc = xenrr("lab", "run", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert proc.returncode == 3
+    assert proc.stdout == "out\n"
+    assert proc.stderr.startswith("err\n")
+    assert "xenrr: sh exited with status 3 (serial log: " in proc.stderr
+    assert qemu_processes_of_this_cache() == []
+
+
+def test_a_dom0_crash_ends_the_run_with_the_serial_tail(xen):
+    proc = xenrr("lab", "run", "--", "sh", "-c", "echo 1 > /proc/sys/kernel/sysrq; "
+                 "echo c > /proc/sysrq-trigger; sleep 600")
+    assert proc.returncode == 1
+    assert "did not finish" in proc.stderr
+    assert "serial log: " in proc.stderr
+    assert "--- last lines ---" in proc.stderr
+    assert "Kernel panic" in proc.stderr or "Dom0 crashed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert qemu_processes_of_this_cache() == []
