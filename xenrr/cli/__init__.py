@@ -6,29 +6,49 @@ line through `main`, the one abort path; set XENRR_TRACEBACK=1 to see the
 traceback of an internal error.
 """
 
+import importlib
 import os
 import sys
 import traceback
 
 import typer
+from typer.core import TyperGroup
 
 from xenrr import __version__
 from xenrr.errors import XenrrError
-from xenrr.cli import lab
-from xenrr.cli import log
-from xenrr.cli import replay
+
+# Each command or group is the `app` of its module, imported only when it is
+# invoked (or listed by --help). xenrr runs in the lab's dom0 under QEMU TCG,
+# where importing every command's libraries (numpy, construct, ...) would make
+# each invocation cost seconds.
+COMMANDS = {
+    "lab": "xenrr.cli.lab",
+    "log": "xenrr.cli.log",
+    "replay": "xenrr.cli.replay",
+}
+
+
+class LazyGroup(TyperGroup):
+    def list_commands(self, ctx) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | COMMANDS.keys())
+
+    def get_command(self, ctx, name: str):
+        if name in COMMANDS and name not in self.commands:
+            command = typer.main.get_command(importlib.import_module(COMMANDS[name]).app)
+            command.name = name
+            self.add_command(command, name)
+        return super().get_command(ctx, name)
+
 
 app = typer.Typer(
     name="xenrr",
+    cls=LazyGroup,
     help="Record and replay multiprocessor Xen guests.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.add_typer(lab.app, name="lab")
-app.add_typer(log.app, name="log")
-app.command("replay")(replay.replay)
 
 
 def _print_version(value: bool) -> None:

@@ -14,7 +14,10 @@ import typer
 from xenrr.errors import XenrrError
 from xenrr.xlcfg import load
 
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
+
+@app.command()
 def replay(
     config: Path = typer.Argument(..., metavar="CONFIG",
                                   help="The xl domain configuration, as for `xl create`."),

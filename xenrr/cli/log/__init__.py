@@ -4,7 +4,8 @@ import typer
 
 from xenrr.cli.log import dump, info, sharing, stats, verify
 
-app = typer.Typer(help="Inspect, check and analyse trace files.", no_args_is_help=True)
+app = typer.Typer(help="Inspect, check and analyse trace files.", no_args_is_help=True,
+                  rich_markup_mode=None)
 app.command("info")(info.info)
 app.command("dump")(dump.dump)
 app.command("stats")(stats.stats)
