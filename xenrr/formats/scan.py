@@ -10,8 +10,6 @@ candidate, not per record). The result is the same framing framing.walk
 finds, and the same errors (spec "Bulk scans").
 """
 
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -179,53 +177,10 @@ class _Tally:
         return stats
 
 
-_DONE = object()
-
-
-def _read_ahead(chunks: Iterator, depth: int = 2) -> Iterator:
-    """The chunks, the next ones read, checked and decompressed in a thread meanwhile.
-
-    pread, zlib.crc32 and LZ4 release the GIL, so with a second core the next
-    chunk's decompression overlaps this one's numpy work; at most `depth`
-    chunks wait, which keeps memory bounded. The thread's errors are raised here.
-    """
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                if not put(chunk):
-                    return
-            put(_DONE)
-        except BaseException as e:  # noqa: BLE001 - handed over to the consuming thread
-            put(e)
-
-    worker = threading.Thread(target=produce, name="xenrr-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
 def stats(reader, progress: Callable[[int], None] | None = None) -> Stats:
     """Statistics over every good chunk of a trace; progress(offset) after each chunk."""
     result, tally = Stats(), _Tally()
-    for chunk in _read_ahead(reader.chunks()):
+    for chunk in reader.chunks():
         try:
             slots, words = headers(chunk.data)
             tally.add(chunk.data, slots, words)
