@@ -19,13 +19,13 @@ addresses, so that LZ4 sees realistic redundancy. Measured:
   reader.chunks() alone (reading, checksums, decompression), which tells
   how the time splits between getting the records and counting them;
   lz4, chunks and stats alternate three times, best of each, in wall time;
-- rss: `xenrr log stats --json` in a child process, its peak resident memory.
+- rss: `xenrr log stats --json` in a child process, its peak resident memory
+  (VmHWM, as the child reports it).
 
 XENRR_BENCH_TRACE_MB sets the size of the big trace (default 1024).
 """
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -182,13 +182,23 @@ def stats_seconds(path: Path) -> tuple[float, scan.Stats]:
         return wall(lambda: out.append(scan.stats(r))), out[0]
 
 
+# The child reports its own peak, VmHWM of its address space: getrusage's
+# ru_maxrss (self or children) keeps the high-water mark across exec, so a
+# child forked from this large process would report this process's size.
+CHILD = ("import sys\n"
+         "from xenrr.cli import main\n"
+         "status = main(sys.argv[1:])\n"
+         "with open('/proc/self/status') as f:\n"
+         "    print(next(l for l in f if l.startswith('VmHWM:')).split()[1], file=sys.stderr)\n"
+         "sys.exit(status)\n")
+
+
 def child_stats(path: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of `xenrr log stats --json` in a child process."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "xenrr", "log", "stats", "--json", str(path)],
-                   check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    done = subprocess.run([sys.executable, "-c", CHILD, "log", "stats", "--json", str(path)],
+                          check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return time.perf_counter() - start, int(done.stderr.split()[-1]) / 1024
 
 
 def verdict(ok: bool, target: str) -> str:
