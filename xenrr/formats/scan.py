@@ -43,7 +43,7 @@ _FRAMED = np.array([cls.CODEC.framed_size for cls in RECORD_CLASSES] + [0])  # 0
 # Records a (type, actor) table of counts cannot say everything about: sizes that vary.
 _EXACT = _FRAMED == 0
 _COLUMNS = _DENSE_ACTORS + 1  # the last column: no actor, or an actor id beyond the dense range
-_CELL = np.arange(_OTHER + 1) * _COLUMNS  # a bin's first cell in the flattened table
+_FIRST_CELL = _BIN.astype(np.int32) * _COLUMNS  # type key -> its bin's first cell in the table
 
 
 def headers(block) -> tuple[np.ndarray, np.ndarray]:
@@ -127,14 +127,15 @@ class _Tally:
         key = words >> _OPTIONAL_TO_BIT_16
         key &= _BIT_16
         key |= words & _LOW_TYPE
-        bins = _BIN[key.view(np.int64)]
+        key = key.view(np.int64)
         actors = np.frombuffer(block, dtype="<u8").take(slots + 1, mode="clip")
         actors &= _TYPE_BITS                     # the u32 at body offset 0
         cells = np.minimum(actors, np.uint64(_DENSE_ACTORS)).view(np.int64)
-        cells += _CELL[bins]
+        cells += _FIRST_CELL[key]
         table = np.bincount(cells, minlength=self.table.size).reshape(self.table.shape)
         self.table += table
         if table[_EXACT].any() or table[_HAS_ACTOR, _DENSE_ACTORS].any():
+            bins = _BIN[key]
             exact = _EXACT[bins] | (_HAS_ACTOR[bins] & (actors >= _DENSE_ACTORS))
             self._add_exact(bins[exact], actors[exact], words[exact])
 
