@@ -51,13 +51,24 @@ def run(
 
 @app.command()
 def guest(
+    micro: str = typer.Option(None, "--micro", metavar="WORKLOAD",
+                              help="A micro-guest running WORKLOAD instead of Linux "
+                                   "(race, locked, pingpong, falseshare, private, compute)."),
     workload: list[str] = typer.Option(None, "--workload", "-w",
-                                       help="race or locked (repeatable; default both)."),
-    iterations: int = typer.Option(200000, help="Increments per vCPU."),
+                                       help="Linux guest: race or locked (repeatable; "
+                                            "default both)."),
+    iterations: int = typer.Option(None, help="Iterations per vCPU (default: the "
+                                              "workload's own; Linux: 200000)."),
     vcpus: int = typer.Option(2, help="vCPUs of the domU."),
 ) -> None:
-    """Build the lab's PV Linux domU; print the path of its xl config."""
-    print(linux_guest(workload or None, iterations, vcpus))
+    """Build a lab domU (Linux, or a micro-guest); print the path of its xl config."""
+    if micro is not None:
+        if workload:
+            raise UsageError("--micro and --workload are exclusive: a micro-guest runs one workload")
+        from xenrr.lab import micro as micro_guests  # noqa: PLC0415 - only when asked for
+        print(micro_guests.config(micro, vcpus, iterations))
+    else:
+        print(linux_guest(workload or None, 200000 if iterations is None else iterations, vcpus))
 
 
 @app.command()
@@ -82,3 +93,11 @@ def domu(
         print(f"xenrr: {result.name} (domain {result.domid}, {result.mode}): {result.reason} "
               f"after {result.seconds:.1f} s", file=sys.stderr)
     raise typer.Exit(0 if result.reason == "poweroff" else 1)
+
+
+@app.command()
+def demo() -> None:
+    """Build, boot the lab, run the 2-vCPU domU natively and in shadow mode."""
+    from xenrr.lab.demo import run_demo  # noqa: PLC0415 - not needed by the other commands
+
+    raise typer.Exit(0 if run_demo(sys.stdout) else 1)

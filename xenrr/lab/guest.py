@@ -95,3 +95,24 @@ def linux_guest(workloads: list[str] | None = None, iterations: int = 200000,
         f'on_reboot = "destroy"\n'
         f'on_crash = "destroy"\n')
     return cfg
+
+
+def results(console: str) -> dict[str, dict[str, str]]:
+    """The workloads' result lines (`xenrr-guest: NAME key=value ... [ok|FAILED]`) by NAME.
+
+    A bare word after the key=value pairs (locked's self-check verdict) is
+    kept as "verdict"; "done" holds the guest's overall status.
+    """
+    found = {}
+    for line in console.replace("\r", "").splitlines():
+        words = line.split()
+        if words[:1] != ["xenrr-guest:"] or len(words) < 3:
+            continue
+        name, rest = words[1], words[2:]
+        if name == "done":
+            found["done"] = {"verdict": rest[0]}
+        elif name in WORKLOADS:
+            entry = dict(w.split("=", 1) for w in rest if "=" in w)
+            entry.update(("verdict", w) for w in rest if "=" not in w)
+            found[name] = entry
+    return found

@@ -2,8 +2,8 @@
 
 Booting costs ~15-25 s under TCG, so tests share one session and send it
 commands; `xenrr lab run` is a session with a single command. Only one QEMU
-runs at a time on a machine (2 cores): a session holds a lock on the cache
-for its whole life and waits, saying so, while another session holds it.
+runs at a time on a machine (2 cores): a session holds a machine-wide lock for
+its whole life and waits, saying so, while another session holds it.
 Whatever happens (an exception, Ctrl-C, SIGTERM), QEMU does not outlive the
 session; if xenrr itself is killed, the kernel kills QEMU (PR_SET_PDEATHSIG).
 """
@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ BOOT_TIMEOUT = 300.0
 POLL_SECONDS = 0.1
 KEEP_RUNS = 20
 DOM0_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Machine-wide, not per cache: the limit is the machine's two cores.
+QEMU_LOCK = Path(tempfile.gettempdir()) / "xenrr-qemu.lock"
 
 
 @dataclass
@@ -87,8 +90,7 @@ class LabSession:
         self.close()
 
     def _acquire(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.root / "qemu.lock", "a+")
+        self._lock = open(QEMU_LOCK, "a+")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
