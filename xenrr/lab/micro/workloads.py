@@ -1,5 +1,9 @@
 """The micro-guest's workloads: the one table both the guest and xenrr read.
 
+Default iteration counts keep each guest well under a second of guest time
+natively under QEMU TCG (the lab), while giving the race enough overlap
+between the vCPUs that its outcome differs from run to run.
+
 The guest is compiled with a header generated from this table (the
 MICRO_WORKLOADS X-macro in workloads.gen.h), so a workload named here
 without its C functions in guest/workloads.c fails the build, and the
@@ -23,21 +27,21 @@ class Workload:
 
 
 WORKLOADS = (
-    Workload("race", 1, 20000,
+    Workload("race", 1, 500000,
              "every vCPU increments one shared counter without atomics; "
              "the final value depends on the interleaving"),
-    Workload("locked", 1, 5000,
+    Workload("locked", 1, 20000,
              "the same increments under a spinlock; the counter must end "
              "at vcpus x iterations"),
-    Workload("pingpong", 2, 500,
+    Workload("pingpong", 2, 1000,
              "vCPUs 0 and 1 hand a token with a checked payload back and "
              "forth through two pages"),
-    Workload("falseshare", 1, 50000,
+    Workload("falseshare", 1, 200000,
              "each vCPU counts in its own word of one shared page"),
-    Workload("private", 1, 50000,
+    Workload("private", 1, 200000,
              "each vCPU works only on its own pages; nothing is shared "
              "after the start barrier"),
-    Workload("compute", 1, 2000000,
+    Workload("compute", 1, 10000000,
              "a long register-only arithmetic loop: a vCPU that rarely "
              "enters Xen"),
 )

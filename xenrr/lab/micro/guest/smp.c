@@ -25,7 +25,12 @@ long smp_start_vcpu(unsigned int id)
     long rc;
 
     memset(&ctxt, 0, sizeof(ctxt));
-    ctxt.flags = VGCF_in_kernel | VGCF_online;
+    /*
+     * Not VGCF_online: that would clear the vCPU's down flag here, and the
+     * VCPUOP_up below, finding it clear, would never wake the vCPU into a
+     * runqueue (xen/arch/x86/domain.c, arch_set_info_guest).
+     */
+    ctxt.flags = VGCF_in_kernel;
     r->rip = (uint64_t)micro_vcpu_entry;
     r->rsp = (uint64_t)&micro_stacks[id][MICRO_STACK_SIZE];
     r->rdi = id;

@@ -88,7 +88,6 @@ struct trap_info {
 };
 
 #define VGCF_in_kernel               (1 << 2)
-#define VGCF_online                  (1 << 5)
 
 struct vcpu_guest_context {
     uint8_t fpu_ctxt[512];

@@ -1,0 +1,82 @@
+"""Micro-guests in the lab: every workload boots, runs and says PASS.
+
+One lab boot serves the session (the `lab` fixture); each guest costs a few
+seconds under TCG, so iteration counts are kept small and the race is run
+only until it has shown two outcomes.
+"""
+
+import json
+
+import pytest
+
+from xenrr.lab import micro
+from xenrr.lab.micro import builder, report, workloads, xlconfig
+
+pytestmark = pytest.mark.lab
+
+VCPUS = 2
+GUEST_TIMEOUT = 120
+RACE_RUNS = 6
+
+
+def run_guest(lab, cfg, *options: str):
+    """Run one domU from dom0: (exit status, JSON summary, parsed console)."""
+    proc = lab.run(["xenrr", "lab", "domu", str(cfg), "--json",
+                    "--timeout", str(GUEST_TIMEOUT), *options],
+                   timeout=GUEST_TIMEOUT + 60)
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    return proc.returncode, summary, report.parse(summary["console"])
+
+
+def assert_passed(status, summary, rep, workload):
+    assert (status, summary["reason"], rep.passed) == (0, "poweroff", True), summary["console"]
+    assert (rep.workload, rep.vcpus) == (workload, VCPUS)
+    assert rep.digest is not None
+    regions = {p.region for p in rep.pages}
+    assert {"control", "report"} <= regions
+    for page in rep.pages:
+        assert page.gfn == page.va >> 12
+    assert len({p.mfn for p in rep.pages}) == len(rep.pages)
+
+
+def check_locked(rep):
+    assert int(rep.result["counter"]) == int(rep.result["expected"]) == VCPUS * rep.iterations
+
+
+def check_pingpong(rep):
+    assert int(rep.result["ping"]) == int(rep.result["pong"]) == rep.iterations
+
+
+# Self-checks seen from outside, beyond the guest's own PASS.
+OUTSIDE_CHECKS = {"locked": check_locked, "pingpong": check_pingpong}
+
+
+@pytest.mark.parametrize("mode", ["native", "shadow"])
+@pytest.mark.parametrize("workload", [w.name for w in workloads.WORKLOADS])
+def test_every_workload_runs_to_completion(lab, workload, mode):
+    cfg = micro.config(workload, vcpus=VCPUS)
+    status, summary, rep = run_guest(lab, cfg, *(["--shadow"] if mode == "shadow" else []))
+    assert_passed(status, summary, rep, workload)
+    assert summary["mode"] == mode
+    if workload in OUTSIDE_CHECKS:
+        OUTSIDE_CHECKS[workload](rep)
+
+
+def test_the_race_is_real(lab):
+    """Native runs of the race end differently: what replay must pin down."""
+    counters = []
+    while len(counters) < RACE_RUNS and len(set(counters)) < 2:
+        status, summary, rep = run_guest(lab, micro.config("race", vcpus=VCPUS))
+        assert_passed(status, summary, rep, "race")
+        counters.append(int(rep.result["counter"]))
+    assert len(set(counters)) >= 2, counters
+
+
+def test_a_guest_that_fails_is_reported_with_its_console(lab):
+    cfg = builder.micro_dir() / "micro-bogus-2v.cfg"
+    xlconfig.write(cfg, "micro-bogus-2v", builder.build(), VCPUS, "bogus iterations=3")
+    status, summary, rep = run_guest(lab, cfg)
+    assert status != 0
+    assert summary["reason"] == "crash"
+    assert (rep.passed, rep.failure) == (False, "unknown workload 'bogus'")
+    assert "micro: FAIL unknown workload 'bogus'" in summary["console"]
