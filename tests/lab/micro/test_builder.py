@@ -66,3 +66,11 @@ def test_missing_gcc_names_the_debian_package(cache, monkeypatch):
     monkeypatch.setenv("PATH", str(cache))
     with pytest.raises(LabError, match="install the Debian package gcc"):
         builder.build()
+
+
+def test_the_key_does_not_depend_on_where_the_sources_are(tmp_path, monkeypatch):
+    gcc = shutil.which("gcc")
+    here = builder.build_key(gcc)
+    monkeypatch.setattr(builder, "GUEST_DIR",
+                        shutil.copytree(builder.GUEST_DIR, tmp_path / "elsewhere"))
+    assert builder.build_key(gcc) == here

@@ -37,9 +37,9 @@ CFLAGS = (
     "-fno-asynchronous-unwind-tables", "-mno-red-zone", "-mgeneral-regs-only",
 )
 LDFLAGS = (
-    "-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none",
-    "-Wl,-z,noexecstack", "-Wl,-T," + str(GUEST_DIR / "micro.lds"),
+    "-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none", "-Wl,-z,noexecstack",
 )
+LINKER_SCRIPT = "micro.lds"
 
 
 def micro_dir() -> Path:
@@ -88,7 +88,7 @@ def _compile(gcc: str, out: Path) -> None:
     (out / GENERATED_HEADER).write_text(workloads.c_header())
     inputs = [str(p) for p in sources() if p.suffix in (".c", ".S")]
     cmd = [gcc, *CFLAGS, f"-I{out}", f"-I{GUEST_DIR}", *LDFLAGS,
-           "-o", str(out / ELF_NAME), *inputs]
+           f"-Wl,-T,{GUEST_DIR / LINKER_SCRIPT}", "-o", str(out / ELF_NAME), *inputs]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode:
         raise LabError(f"building the micro-guest failed: {_gcc_error(proc.stderr)}")

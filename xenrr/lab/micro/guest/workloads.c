@@ -13,7 +13,7 @@
  */
 #define RACE_WINDOW 64
 
-/* counter = counter + 1 as a plain load, a pause and a plain store. */
+/* counter = counter + 1 as a plain load, a short spin and a plain store. */
 static void racy_increment(volatile uint64_t *counter)
 {
     uint64_t v = *counter;
