@@ -22,9 +22,11 @@ from xenrr.errors import XenrrError
 # where importing every command's libraries (numpy, construct, ...) would make
 # each invocation cost seconds.
 COMMANDS = {
+    "info": "xenrr.cli.info",
     "lab": "xenrr.cli.lab",
     "log": "xenrr.cli.log",
     "replay": "xenrr.cli.replay",
+    "status": "xenrr.cli.status",
 }
 
 

@@ -1,0 +1,92 @@
+"""xenrr's cffi definition of the hypercall ABI is proven equal to Xen's own headers.
+
+gcc compiles Xen's public headers, with hypervisor-patches/ applied, and
+Linux's privcmd.h, and prints the offset and size of every field of every
+struct xenrr defines (nested ones included) and the value of every #define;
+the test compares them with what cffi computed from xenrr/hypercalls/abi.py.
+"""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from xenrr.hypercalls.abi import CDEF, ffi, lib
+from xenrr.lab.paths import cache_dir
+from xenrr.lab.xenbuild import Series, XenTree
+
+TOP_LEVEL = ["struct xen_domctl", "struct privcmd_hypercall"]
+
+
+@pytest.fixture(scope="module")
+def patched_xen(tmp_path_factory):
+    """A throw-away checkout of the pinned Xen source with the series applied."""
+    tree = XenTree(cache_dir() / "xen")
+    src = tree.pristine()
+    work = tmp_path_factory.mktemp("xen") / "tree"
+    subprocess.run(["git", "-C", str(src), "worktree", "add", "-q", "--detach", str(work),
+                    "pristine"], check=True)
+    tree.apply_series(work, Series.load())
+    yield work
+    shutil.rmtree(work)
+    subprocess.run(["git", "-C", str(src), "worktree", "prune"], check=True)
+
+
+def fields(ctype, path: str = "", base: int = 0):
+    """(C member designator, offset, size) of every field, recursively."""
+    for name, field in (ffi.typeof(ctype) if isinstance(ctype, str) else ctype).fields:
+        designator = f"{path}.{name}" if path else name
+        offset = base + field.offset
+        yield designator, offset, ffi.sizeof(field.type)
+        if field.type.kind in ("struct", "union"):
+            yield from fields(field.type, designator, offset)
+
+
+def defines() -> list[str]:
+    return re.findall(r"^#define (\w+) ", CDEF, re.M)
+
+
+def c_program() -> str:
+    lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <stdint.h>",
+             "#include <xen/privcmd.h>", "#include <public/xen.h>",
+             "#include <public/version.h>", "#include <public/domctl.h>",
+             "int main(void)", "{"]
+    for ctype in TOP_LEVEL:
+        lines.append(f'    printf("{ctype} . 0 %zu\\n", sizeof({ctype}));')
+        for designator, _, _ in fields(ctype):
+            lines.append(f'    printf("{ctype} {designator} %zu %zu\\n", '
+                         f'offsetof({ctype}, {designator}), '
+                         f'sizeof((({ctype} *)0)->{designator}));')
+    for name in defines():
+        lines.append(f'    printf("#define {name} %lld\\n", (long long)({name}));')
+    return "\n".join(lines + ["    return 0;", "}"]) + "\n"
+
+
+def python_view() -> list[str]:
+    out = []
+    for ctype in TOP_LEVEL:
+        out.append(f"{ctype} . 0 {ffi.sizeof(ctype)}")
+        out += [f"{ctype} {d} {o} {s}" for d, o, s in fields(ctype)]
+    out += [f"#define {name} {getattr(lib, name)}" for name in defines()]
+    return out
+
+
+def test_every_layout_and_constant_matches_the_headers(patched_xen, tmp_path):
+    source = tmp_path / "abi.c"
+    source.write_text(c_program())
+    # Linux's uapi privcmd.h takes Xen's types from the kernel's copy of xen.h.
+    shim = tmp_path / "shim" / "xen" / "interface"
+    shim.mkdir(parents=True)
+    (shim / "xen.h").write_text("#include <public/xen.h>\n")
+    subprocess.run(["gcc", "-Wall", "-Werror", "-D__XEN_TOOLS__", "-I", str(tmp_path / "shim"),
+                    "-I", str(patched_xen / "xen/include"), "-o", str(tmp_path / "abi"),
+                    str(source)], check=True)
+    c_view = subprocess.run([str(tmp_path / "abi")], check=True, capture_output=True,
+                            text=True).stdout.splitlines()
+    assert python_view() == c_view
+
+
+def test_the_rr_op_fits_the_domctl_union():
+    assert ffi.sizeof("struct xen_domctl_rr_op") <= 128
+    assert ffi.sizeof("struct xen_domctl") == 144

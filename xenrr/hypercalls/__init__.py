@@ -1,0 +1,5 @@
+"""The only code in xenrr that talks to Xen: privcmd, hypercall buffers, the rr domctl.
+
+abi.py holds the one definition of every struct and constant; the other
+modules are one per interface (privcmd, domctl, rr, xenver, xenstore).
+"""

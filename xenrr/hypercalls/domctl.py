@@ -1,0 +1,95 @@
+"""XEN_DOMCTL: domain control hypercalls, the struct xen_domctl in a hypercall buffer."""
+
+from dataclasses import dataclass
+
+from xenrr.hypercalls.abi import ffi, lib
+from xenrr.hypercalls.errors import NoSuchDomainError
+from xenrr.hypercalls.privcmd import Privcmd
+
+
+def domctl(privcmd: Privcmd, cmd: int, domid: int, fill=None, *, what: str, meanings=None):
+    """Issue one domctl; `fill(u)` sets the command's union member before the call.
+
+    Returns the xen_domctl as Xen left it (OUT fields filled), a copy that
+    stays valid after the next call.
+    """
+    privcmd.buffer.clear()
+    d = privcmd.buffer.view("struct xen_domctl")
+    d.cmd = cmd
+    d.interface_version = lib.XEN_DOMCTL_INTERFACE_VERSION
+    d.domain = domid
+    if fill is not None:
+        fill(d.u)
+    privcmd.hypercall(lib.__HYPERVISOR_domctl, privcmd.buffer.addr, what=what,
+                      meanings=meanings)
+    out = ffi.new("struct xen_domctl *")
+    ffi.memmove(out, d, ffi.sizeof("struct xen_domctl"))
+    return out
+
+
+@dataclass(frozen=True)
+class DomainInfo:
+    domid: int
+    flags: int
+    max_vcpu_id: int
+    online_vcpus: int
+    tot_pages: int
+    max_pages: int
+
+    @property
+    def nr_vcpus(self) -> int:
+        return self.max_vcpu_id + 1
+
+    @property
+    def hvm(self) -> bool:
+        return bool(self.flags & lib.XEN_DOMINF_hvm_guest)
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.flags & lib.XEN_DOMINF_paused)
+
+    @property
+    def dying(self) -> bool:
+        return bool(self.flags & lib.XEN_DOMINF_dying)
+
+    @property
+    def state(self) -> str:
+        """xl list's state letters."""
+        flags = self.flags
+        return "".join(letter if flags & bit else "-" for letter, bit in (
+            ("r", lib.XEN_DOMINF_running), ("b", lib.XEN_DOMINF_blocked),
+            ("p", lib.XEN_DOMINF_paused), ("s", lib.XEN_DOMINF_shutdown),
+            ("d", lib.XEN_DOMINF_dying)))
+
+
+def getdomaininfo(privcmd: Privcmd, domid: int) -> DomainInfo:
+    """The domain's info; NoSuchDomainError if Xen knows no domain `domid`.
+
+    XEN_DOMCTL_getdomaininfo answers with the next existing domain at or
+    above domid, so the answer's own id is checked.
+    """
+    out = domctl(privcmd, lib.XEN_DOMCTL_getdomaininfo, domid,
+                 what=f"domain {domid}")
+    info = out.u.getdomaininfo
+    if info.domain != domid:
+        raise NoSuchDomainError(f"domain {domid}: no such domain")
+    return DomainInfo(domid, info.flags, info.max_vcpu_id, info.nr_online_vcpus,
+                      info.tot_pages, info.max_pages)
+
+
+def enable_shadow(privcmd: Privcmd, domid: int, pool_mb: int) -> int:
+    """Shared (stock) shadow paging for a paused PV domain; the pool Xen then reports.
+
+    The baseline xenrr's own modes are measured against: the same shadow
+    code with one shadow tree per domain, as log-dirty or L1TF use it.
+    """
+    def op(cmd: int, mb: int = 0):
+        def fill(u):
+            u.shadow_op.op = cmd
+            u.shadow_op.mb = mb
+        return domctl(privcmd, lib.XEN_DOMCTL_shadow_op, domid, fill,
+                      what=f"shadow mode for domain {domid}").u.shadow_op
+
+    op(lib.XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION, pool_mb)
+    op(lib.XEN_DOMCTL_SHADOW_OP_ENABLE_TEST)
+    return op(lib.XEN_DOMCTL_SHADOW_OP_GET_ALLOCATION).mb

@@ -1,0 +1,103 @@
+"""/dev/xen/privcmd: the Linux driver through which dom0 makes hypercalls.
+
+A hypercall's arguments that point to memory must point to memory Linux will
+not move or swap while Xen reads it: buffers come from /dev/xen/hypercall
+(Linux 4.18+), else from anonymous memory locked with mlock and kept out of
+fork children (what libxencall does).
+"""
+
+import errno
+import fcntl
+import mmap
+import os
+
+import cffi
+
+from xenrr.hypercalls.abi import ffi
+from xenrr.hypercalls.errors import NoXenError, NotPrivilegedError, raise_for
+
+PRIVCMD = "/dev/xen/privcmd"
+HYPERCALL_BUFFERS = "/dev/xen/hypercall"
+PAGE = mmap.PAGESIZE
+
+
+def _ioc_none(kind: str, nr: int, size: int) -> int:
+    """Linux's _IOC(_IOC_NONE, kind, nr, size), as privcmd.h defines its ioctls."""
+    return (size << 16) | (ord(kind) << 8) | nr
+
+
+IOCTL_PRIVCMD_HYPERCALL = _ioc_none("P", 0, ffi.sizeof("struct privcmd_hypercall"))
+
+_libc_ffi = cffi.FFI()
+_libc_ffi.cdef("int mlock(const void *addr, size_t len);")
+_libc = _libc_ffi.dlopen(None)
+
+
+class HypercallBuffer:
+    """One page of hypercall-safe memory; `addr` is what goes into an argument."""
+
+    def __init__(self):
+        try:
+            fd = os.open(HYPERCALL_BUFFERS, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            fd = None
+        if fd is not None:
+            try:
+                self._map = mmap.mmap(fd, PAGE)
+            finally:
+                os.close(fd)
+        else:
+            self._map = mmap.mmap(-1, PAGE)
+            self._map.madvise(mmap.MADV_DONTFORK)
+        self._cdata = ffi.from_buffer(self._map)
+        self.addr = int(ffi.cast("uintptr_t", self._cdata))
+        if fd is None and _libc.mlock(_libc_ffi.cast("void *", self.addr), PAGE) != 0:
+            raise NotPrivilegedError(f"cannot lock a hypercall buffer in memory: "
+                                     f"{os.strerror(_libc_ffi.errno)}")
+
+    def view(self, ctype: str):
+        """The buffer seen as a pointer to ctype (the struct a hypercall reads)."""
+        return ffi.cast(ctype + " *", self._cdata)
+
+    def clear(self) -> None:
+        self._map[:] = bytes(PAGE)
+
+
+class Privcmd:
+    """An open privcmd device; closes with the object or a `with` block."""
+
+    def __init__(self):
+        try:
+            self.fd = os.open(PRIVCMD, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise NoXenError(f"no Xen privcmd device ({PRIVCMD}): this is not a Xen dom0 "
+                             "(or the xen-privcmd module is not loaded)") from None
+        except PermissionError:
+            raise NotPrivilegedError(f"permission denied opening {PRIVCMD}: run xenrr as "
+                                     "root in dom0") from None
+        self.buffer = HypercallBuffer()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> "Privcmd":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def hypercall(self, op: int, *args: int, what: str, meanings=None) -> int:
+        """Make hypercall `op`; its non-negative result, or the mapped error."""
+        call = ffi.new("struct privcmd_hypercall *")
+        call.op = op
+        for i, a in enumerate(args):
+            call.arg[i] = a
+        request = bytearray(ffi.buffer(call))
+        try:
+            return fcntl.ioctl(self.fd, IOCTL_PRIVCMD_HYPERCALL, request)
+        except OSError as e:
+            if e.errno == errno.ENOTTY:
+                raise NoXenError(f"{PRIVCMD} is not a Xen privcmd device") from None
+            raise_for(e.errno, what, meanings)

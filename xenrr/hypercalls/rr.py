@@ -1,0 +1,125 @@
+"""XEN_DOMCTL_rr_op: xenrr's own domctl (hypervisor-patches/0002), from dom0.
+
+Each operation carries the meaning of each errno the hypervisor documents
+for it (public/domctl.h), so a refusal reaches the user as a sentence.
+"""
+
+import errno
+from dataclasses import dataclass, fields
+
+from xenrr.hypercalls.abi import RR_FEATURES, RR_MODES, lib
+from xenrr.hypercalls.domctl import domctl
+from xenrr.hypercalls.errors import (NO_XENRR, DomainStateError, InterfaceMismatchError,
+                                     NoXenrrSupportError, NotPrivilegedError)
+from xenrr.hypercalls.privcmd import Privcmd
+from xenrr.errors import HypercallError, UsageError
+
+# What every rr_op errno means, whatever the sub-operation.
+COMMON = {errno.ENOSYS: (NoXenrrSupportError, NO_XENRR)}
+
+ENABLE = {**COMMON, **{
+    errno.EPERM: (DomainStateError, "dom0 (the control domain) cannot be recorded"),
+    errno.EBUSY: (DomainStateError, "the domain is running: it must be paused by its "
+                                    "controller (e.g. created with `xl create -p`)"),
+    errno.EEXIST: (DomainStateError, "record/replay is already enabled for this domain"),
+    errno.EOPNOTSUPP: (DomainStateError, "not supported for this domain or mode by this "
+                                         "hypervisor (64-bit PV guests can be recorded)"),
+    errno.E2BIG: (DomainStateError, "the domain has more vCPUs than xenrr supports, or the "
+                                    "shadow pool asked for exceeds its memory times its vCPUs"),
+    errno.ENOMEM: (HypercallError, "Xen is out of memory for the shadow pool"),
+    errno.EINVAL: (HypercallError, "Xen rejected the arguments (unknown mode or flags)"),
+}}
+DISABLE = {**COMMON, **{
+    errno.ENOENT: (DomainStateError, "record/replay is not enabled for this domain"),
+}}
+STATS = {**COMMON, **{
+    errno.EINVAL: (UsageError, "no such vCPU"),
+}}
+
+
+@dataclass(frozen=True)
+class RrInfo:
+    interface_version: int
+    features: frozenset[str]
+    max_vcpus: int
+
+
+@dataclass(frozen=True)
+class VcpuStats:
+    """One vCPU's counters (the per-vCPU fields of struct xen_rr_stats)."""
+
+    vcpu: int
+    position: int
+    rip: int
+    hypercalls: int
+    syscalls: int
+    exceptions: int
+    emulations: int
+    shadow_faults: int
+    crew_events: int
+    records: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class DomainStats:
+    mode: str
+    nr_vcpus: int
+    shadow_mb: int
+    vcpus: tuple[VcpuStats, ...]
+
+    def totals(self) -> dict[str, int]:
+        """Per-domain counters: each per-vCPU counter summed over the vCPUs."""
+        names = [f.name for f in fields(VcpuStats) if f.name not in ("vcpu", "rip")]
+        return {n: sum(getattr(v, n) for v in self.vcpus) for n in names}
+
+
+class RrControl:
+    def __init__(self, privcmd: Privcmd):
+        self.privcmd = privcmd
+
+    def _op(self, domid: int, op: int, what: str, meanings, fill=None):
+        def set_op(u):
+            u.rr_op.op = op
+            if fill is not None:
+                fill(u.rr_op.u)
+        return domctl(self.privcmd, lib.XEN_DOMCTL_rr_op, domid, set_op, what=what,
+                      meanings=meanings).u.rr_op.u
+
+    def info(self) -> RrInfo:
+        """What the hypervisor supports; dom0 is named since any domain will do."""
+        meanings = {**COMMON, errno.EPERM: (NotPrivilegedError, "only dom0, as root, may ask")}
+        out = self._op(0, lib.XEN_DOMCTL_RR_OP_get_info, "xenrr info", meanings).info
+        if out.interface_version != lib.XEN_RR_INTERFACE_VERSION:
+            raise InterfaceMismatchError(
+                f"the hypervisor speaks xenrr interface {out.interface_version}, this xenrr "
+                f"speaks {lib.XEN_RR_INTERFACE_VERSION}: rebuild one of them")
+        return RrInfo(out.interface_version,
+                      frozenset(n for n, bit in RR_FEATURES.items() if out.features & bit),
+                      out.max_vcpus)
+
+    def enable(self, domid: int, mode: int = lib.XEN_RR_MODE_record,
+               position_mode: int = lib.XEN_RR_POSITION_sync_entry, shadow_mb: int = 0) -> None:
+        def fill(u):
+            u.enable.mode = mode
+            u.enable.position_mode = position_mode
+            u.enable.shadow_mb = shadow_mb
+        self._op(domid, lib.XEN_DOMCTL_RR_OP_enable, f"enable domain {domid}", ENABLE, fill)
+
+    def disable(self, domid: int) -> None:
+        self._op(domid, lib.XEN_DOMCTL_RR_OP_disable, f"disable domain {domid}", DISABLE)
+
+    def vcpu_stats(self, domid: int, vcpu: int):
+        """The raw struct xen_rr_stats of one vCPU (domain fields included)."""
+        def fill(u):
+            u.stats.vcpu = vcpu
+        return self._op(domid, lib.XEN_DOMCTL_RR_OP_get_stats,
+                        f"stats of domain {domid} vCPU {vcpu}", STATS, fill).stats
+
+    def stats(self, domid: int) -> DomainStats:
+        first = self.vcpu_stats(domid, 0)
+        raw = [first] + [self.vcpu_stats(domid, v) for v in range(1, first.nr_vcpus)]
+        names = [f.name for f in fields(VcpuStats)]
+        return DomainStats(RR_MODES.get(first.mode, str(first.mode)), first.nr_vcpus,
+                           first.shadow_mb,
+                           tuple(VcpuStats(**{n: getattr(s, n) for n in names}) for s in raw))
