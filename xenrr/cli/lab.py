@@ -9,7 +9,9 @@ import typer
 from xenrr.errors import LabError, UsageError
 from xenrr.lab.domu import run_guest
 from xenrr.lab.guest import linux_guest
+from xenrr.lab.paths import cache_dir
 from xenrr.lab.session import LabSession
+from xenrr.lab.stockxen import stock_hypervisor
 from xenrr.lab.xenbuild import BuildSpec, Series, XenBuilds
 
 app = typer.Typer(help="Build the patched Xen and run it under QEMU (TCG).", no_args_is_help=True,
@@ -33,10 +35,16 @@ def run(
     release: bool = RELEASE,
     serial: bool = typer.Option(False, "--serial", help="Echo the serial console to stderr."),
     xen: Path = typer.Option(None, help="Boot this hypervisor ELF instead of the built one."),
+    stock: bool = typer.Option(False, "--stock", help="Boot Debian's own, unpatched "
+                                                      "hypervisor package instead."),
 ) -> None:
     """Boot the patched Xen under QEMU, run COMMAND in dom0, exit with its status."""
+    if xen is not None and stock:
+        raise UsageError("--xen and --stock are exclusive")
     if xen is not None and not xen.is_file():
         raise UsageError(f"{xen}: no such file")
+    if stock:
+        xen = stock_hypervisor(cache_dir())
     with LabSession(xen=xen, release=release, echo_serial=serial) as lab:
         result = lab.run(command, timeout=timeout, stream=True)
         serial_log = lab.serial
@@ -55,8 +63,8 @@ def guest(
                               help="A micro-guest running WORKLOAD instead of Linux "
                                    "(race, locked, pingpong, falseshare, private, compute)."),
     workload: list[str] = typer.Option(None, "--workload", "-w",
-                                       help="Linux guest: race or locked (repeatable; "
-                                            "default both)."),
+                                       help="Linux guest: race, locked or getpid "
+                                            "(repeatable; default race and locked)."),
     iterations: int = typer.Option(None, help="Iterations per vCPU (default: the "
                                               "workload's own; Linux: 200000)."),
     vcpus: int = typer.Option(2, help="vCPUs of the domU."),
@@ -73,26 +81,37 @@ def guest(
 
 @app.command()
 def domu(
-    config: Path = typer.Argument(..., help="xl config of the domU."),
-    shadow: bool = typer.Option(False, "--shadow", help="Run it in shadow paging mode."),
+    configs: list[Path] = typer.Argument(..., metavar="CONFIG...",
+                                         help="xl configs of the domUs, run one after another."),
+    shadow: bool = typer.Option(False, "--shadow", help="Run them in Xen's shared shadow "
+                                                        "paging mode (the baseline)."),
+    rr: bool = typer.Option(False, "--rr", help="Run them in xenrr's record mode."),
     shadow_mb: int = typer.Option(64, help="Shadow pool size (MB) with --shadow."),
-    timeout: float = typer.Option(300, help="Seconds the guest may run."),
-    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+    timeout: float = typer.Option(300, help="Seconds each guest may run."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON summary per guest, "
+                                                        "one per line."),
 ) -> None:
-    """(In dom0) create CONFIG paused, run it to its end, print its console output.
+    """(In dom0) create each CONFIG paused, run it to its end, print its console output.
 
-    Exits 0 only if the guest powered off by itself.
+    Exits 0 only if every guest powered off by itself.
     """
-    if not config.is_file():
-        raise UsageError(f"{config}: no such file")
-    result = run_guest(config, shadow_mb if shadow else None, timeout)
-    if json_out:
-        print(json.dumps(result.as_dict()))
-    else:
-        sys.stdout.write(result.console)
-        print(f"xenrr: {result.name} (domain {result.domid}, {result.mode}): {result.reason} "
-              f"after {result.seconds:.1f} s", file=sys.stderr)
-    raise typer.Exit(0 if result.reason == "poweroff" else 1)
+    missing = [c for c in configs if not c.is_file()]
+    if missing:
+        raise UsageError(f"{missing[0]}: no such file")
+    if shadow and rr:
+        raise UsageError("--shadow and --rr are exclusive")
+    mode = "shadow" if shadow else "rr" if rr else "native"
+    ok = True
+    for config in configs:
+        result = run_guest(config, mode, timeout, shadow_mb)
+        ok = ok and result.reason == "poweroff"
+        if json_out:
+            print(json.dumps(result.as_dict()), flush=True)
+        else:
+            sys.stdout.write(result.console)
+            print(f"xenrr: {result.name} (domain {result.domid}, {result.mode}): "
+                  f"{result.reason} after {result.seconds:.1f} s", file=sys.stderr)
+    raise typer.Exit(0 if ok else 1)
 
 
 @app.command()

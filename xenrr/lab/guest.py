@@ -1,8 +1,9 @@
-"""The lab's Linux PV domU: the host kernel, a busybox initramfs and two workloads.
+"""The lab's Linux PV domU: the host kernel, a busybox initramfs and its workloads.
 
 race (unsynchronised increments; the outcome varies from run to run) and
 locked (the same under a spinlock; checks its own result) are the programs
-later stages record and replay. They are compiled statically on the host, so
+later stages record and replay; getpid (system calls on one vCPU) witnesses
+the position clock. They are compiled statically on the host, so
 the guest needs nothing but busybox. Built artefacts live in the cache, keyed
 by their inputs; the xl config names them by absolute path, which dom0 sees
 unchanged because its root is the host's.
@@ -21,7 +22,7 @@ from xenrr.lab.paths import cache_dir
 from xenrr.lab.tools import require
 from xenrr.lab.xenbuild import compiler_identity
 
-WORKLOADS = ("race", "locked")
+WORKLOADS = ("race", "locked", "getpid")
 CFLAGS = ["-O2", "-static", "-pthread", "-Wall", "-Wextra", "-Werror"]
 NAME = "xenrr-guest"
 
@@ -70,8 +71,11 @@ def initramfs(cache: Path) -> Path:
 
 def linux_guest(workloads: list[str] | None = None, iterations: int = 200000,
                 vcpus: int = 2, memory: int = 256) -> Path:
-    """Build the guest if needed and write its xl config; returns the config's path."""
-    workloads = workloads or list(WORKLOADS)
+    """Build the guest if needed and write its xl config; returns the config's path.
+
+    Without workloads, the guest runs race and locked.
+    """
+    workloads = workloads or ["race", "locked"]
     unknown = [w for w in workloads if w not in WORKLOADS]
     if unknown:
         raise UsageError(f"unknown workload {unknown[0]!r}: choose from {', '.join(WORKLOADS)}")

@@ -83,7 +83,7 @@ class Series:
 def kconfig(release: bool) -> dict[str, str]:
     """Our Kconfig settings on top of Debian's debian/xen-kconfig."""
     settings = {"CONFIG_SHADOW_PAGING": "y", "CONFIG_PV": "y", "CONFIG_HVM": "y",
-                "CONFIG_DEBUG": "n" if release else "y"}
+                "CONFIG_XENRR": "y", "CONFIG_DEBUG": "n" if release else "y"}
     if not release:
         settings["CONFIG_PERF_COUNTERS"] = "y"
     return settings

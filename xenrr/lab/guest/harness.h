@@ -23,7 +23,7 @@ struct worker {
     long iterations;
 };
 
-static void pin_to(int cpu)
+static inline void pin_to(int cpu)
 {
     cpu_set_t set;
 
@@ -36,7 +36,7 @@ static void pin_to(int cpu)
     }
 }
 
-static long parse_iterations(int argc, char **argv)
+static inline long parse_iterations(int argc, char **argv)
 {
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 0;
 
@@ -49,7 +49,7 @@ static long parse_iterations(int argc, char **argv)
 }
 
 /* Start one worker per CPU on body(), wait for all; returns how many ran. */
-static int run_workers(void *(*body)(void *), long iterations)
+static inline int run_workers(void *(*body)(void *), long iterations)
 {
     struct worker w[MAX_THREADS];
     long online = sysconf(_SC_NPROCESSORS_ONLN);

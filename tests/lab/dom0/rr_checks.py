@@ -1,0 +1,101 @@
+"""Run inside the lab's dom0: each refusal XEN_DOMCTL_rr_op documents, and enable/disable.
+
+Usage: python rr_checks.py GUEST_CFG. Prints one JSON object: check name ->
+"ok" or the errno's name, plus the counters and guest runs the host test
+asserts on. Everything is done through xenrr's own hypercall layer.
+"""
+
+import errno
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from xenrr.errors import XenrrError
+from xenrr.hypercalls.abi import lib
+from xenrr.hypercalls.domctl import domctl
+from xenrr.hypercalls.privcmd import Privcmd
+from xenrr.hypercalls.rr import RrControl
+from xenrr.lab.domu import PRESERVE, finish_guest, start_guest
+from xenrr.domains import resolve
+
+
+def outcome(call) -> str:
+    try:
+        call()
+        return "ok"
+    except XenrrError as e:
+        return errno.errorcode.get(getattr(e, "errno", 0), type(e).__name__)
+
+
+def raw_rr_op(privcmd, domid: int, op: int, pad: int = 0, **enable) -> None:
+    """An rr_op with fields xenrr's own API would never send."""
+    def fill(u):
+        u.rr_op.op = op
+        u.rr_op.pad = pad
+        for name, value in enable.items():
+            setattr(u.rr_op.u.enable, name, value)
+    domctl(privcmd, lib.XEN_DOMCTL_rr_op, domid, fill, what="raw rr_op")
+
+
+def create_paused(cfg: Path, name: str, *overrides: str) -> int:
+    subprocess.run(["xl", "create", "-p", str(cfg), f'name="{name}"', *overrides, *PRESERVE],
+                   check=True, capture_output=True)
+    with Privcmd() as privcmd:
+        return resolve(privcmd, name).domid
+
+
+def main(cfg: Path) -> dict:
+    results = {}
+    with Privcmd() as privcmd:
+        rr = RrControl(privcmd)
+        enable = lib.XEN_DOMCTL_RR_OP_enable
+        pv = create_paused(cfg, "rr-checks-pv")
+        results.update({
+            "enable unknown mode": outcome(lambda: raw_rr_op(privcmd, pv, enable, mode=7)),
+            "enable unknown position mode": outcome(
+                lambda: raw_rr_op(privcmd, pv, enable, mode=1, position_mode=5)),
+            "enable unknown flags": outcome(
+                lambda: raw_rr_op(privcmd, pv, enable, mode=1, flags=1)),
+            "non-zero padding": outcome(lambda: raw_rr_op(privcmd, pv, enable, pad=1, mode=1)),
+            "unknown sub-op": outcome(lambda: raw_rr_op(privcmd, pv, 9)),
+            "enable replay": outcome(lambda: rr.enable(pv, mode=lib.XEN_RR_MODE_replay)),
+            "enable branch positions": outcome(
+                lambda: rr.enable(pv, position_mode=lib.XEN_RR_POSITION_branch)),
+            "enable huge shadow pool": outcome(lambda: rr.enable(pv, shadow_mb=1 << 30)),
+            "stats of a missing vCPU": outcome(lambda: rr.vcpu_stats(pv, 99)),
+            "mode before enable": rr.stats(pv).mode,
+            "enable paused PV": outcome(lambda: rr.enable(pv)),
+            "mode after enable": rr.stats(pv).mode,
+            "shadow pool after enable": rr.stats(pv).shadow_mb,
+            "enable twice": outcome(lambda: rr.enable(pv)),
+            "disable": outcome(lambda: rr.disable(pv)),
+            "mode after disable": rr.stats(pv).mode,
+            "shadow pool after disable": rr.stats(pv).shadow_mb,
+            "disable twice": outcome(lambda: rr.disable(pv)),
+            "enable dom0": outcome(lambda: rr.enable(0)),
+            "enable a missing domain": outcome(lambda: rr.enable(7777)),
+        })
+        subprocess.run(["xl", "unpause", str(pv)], check=True)
+        results["enable running"] = outcome(lambda: rr.enable(pv))
+        subprocess.run(["xl", "destroy", str(pv)], check=True)
+
+        pvh = create_paused(cfg, "rr-checks-pvh", 'type="pvh"')
+        results["enable PVH"] = outcome(lambda: rr.enable(pvh))
+        subprocess.run(["xl", "destroy", str(pvh)], check=True)
+
+        # Enabled from the first instruction, disabled while the guest runs:
+        # it must go on, in normal operation, to its end.
+        guest = start_guest(privcmd, cfg, "rr", overrides=('name="rr-checks-disable"',))
+        deadline = time.monotonic() + 120
+        while rr.stats(guest.domid).totals()["position"] < 10000 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        results["position before disable"] = rr.stats(guest.domid).totals()["position"]
+        results["disable while running"] = outcome(lambda: rr.disable(guest.domid))
+        results["run after disable"] = finish_guest(privcmd, guest).as_dict()
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(Path(sys.argv[1]))))

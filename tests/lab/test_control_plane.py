@@ -1,0 +1,134 @@
+"""XEN_DOMCTL_rr_op in the patched hypervisor, driven by xenrr's own hypercall layer."""
+
+import errno
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from xenrr.lab.guest import linux_guest, results
+from xenrr.lab.xenbuild import Series
+
+pytestmark = pytest.mark.lab
+
+DOM0 = Path(__file__).resolve().parent / "dom0"
+GETPID_CALLS = 100000
+FUZZ_CALLS = 3000
+# errno names as the dom0 scripts print them (errno.errorcode: EOPNOTSUPP is "ENOTSUP").
+E = {name: errno.errorcode[getattr(errno, name)] for name in (
+    "EINVAL", "EOPNOTSUPP", "E2BIG", "EEXIST", "ENOENT", "EPERM", "ESRCH", "EBUSY")}
+CRASH = re.compile(r"Panic on CPU|Assertion '.*' failed|Xen BUG at|FATAL TRAP|Xen call trace")
+
+
+def dom0_json(lab, script: str, *args, timeout: float = 600) -> dict:
+    result = lab.run([sys.executable, str(DOM0 / script), *map(str, args)], timeout=timeout)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_info_reports_the_interface_and_the_build(lab):
+    result = lab.run(["xenrr", "info", "--json"])
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["xen"]["version"] == "4.17.5-xenrr"
+    assert info["xen"]["changeset"] == f"xenrr series {Series.load().digest}"
+    assert info["xenrr"]["interface_version"] == 1
+    assert {"pv", "pos_sync_entry"} <= set(info["xenrr"]["features"])
+    assert info["xenrr"]["max_vcpus"] == 64
+
+
+def test_status_of_dom0_is_mode_off(lab):
+    result = lab.run(["xenrr", "status", "Domain-0", "--json"])
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert (status["domid"], status["mode"], status["nr_vcpus"]) == (0, "off", 2)
+    assert status["totals"]["position"] == 0
+
+
+def test_status_of_a_missing_domain_is_one_line(lab):
+    result = lab.run(["xenrr", "status", "no-such-guest"])
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "xenrr: no domain named 'no-such-guest'\n"
+
+
+@pytest.fixture(scope="module")
+def recorded_run(lab):
+    """The 2-vCPU domU run in record mode: race, locked, then getpid on the last vCPU."""
+    cfg = linux_guest(["race", "locked", "getpid"], iterations=GETPID_CALLS, vcpus=2)
+    result = lab.run(["xenrr", "lab", "domu", "--rr", "--json", str(cfg)], timeout=900)
+    assert result.stdout.strip(), result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_a_recorded_guest_completes_its_workloads(recorded_run):
+    assert recorded_run["reason"] == "poweroff", recorded_run["console"]
+    found = results(recorded_run["console"])
+    assert found["locked"]["verdict"] == "ok"
+    assert found["done"]["verdict"] == "ok"
+    assert recorded_run["rr"]["mode"] == "record"
+    assert recorded_run["shadow_mb"] >= 16
+
+
+def test_every_vcpu_has_a_position_made_of_synchronous_entries(recorded_run):
+    for vcpu in recorded_run["rr"]["vcpus"]:
+        assert vcpu["position"] > 0
+        assert vcpu["position"] == (vcpu["hypercalls"] + vcpu["syscalls"]
+                                    + vcpu["exceptions"] + vcpu["emulations"])
+        assert vcpu["rip"] >= 0xFFFF800000000000 or vcpu["rip"] < 0x800000000000
+        assert vcpu["shadow_faults"] > 0
+
+
+def test_getpid_calls_advance_their_vcpus_position(recorded_run):
+    getpid = results(recorded_run["console"])["getpid"]
+    vcpu = recorded_run["rr"]["vcpus"][int(getpid["cpu"])]
+    assert vcpu["syscalls"] >= GETPID_CALLS
+    assert vcpu["position"] >= GETPID_CALLS
+
+
+def test_rr_op_refuses_each_bad_request_with_its_errno(lab, linux_cfg):
+    checks = dom0_json(lab, "rr_checks.py", linux_cfg)
+    run = checks.pop("run after disable")
+    position = checks.pop("position before disable")
+    assert checks.pop("shadow pool after enable") >= 16
+    assert checks == {
+        "enable unknown mode": E["EINVAL"],
+        "enable unknown position mode": E["EINVAL"],
+        "enable unknown flags": E["EINVAL"],
+        "non-zero padding": E["EINVAL"],
+        "unknown sub-op": E["EOPNOTSUPP"],
+        "enable replay": E["EOPNOTSUPP"],
+        "enable branch positions": E["EOPNOTSUPP"],
+        "enable huge shadow pool": E["E2BIG"],
+        "stats of a missing vCPU": E["EINVAL"],
+        "mode before enable": "off",
+        "enable paused PV": "ok",
+        "mode after enable": "record",
+        "enable twice": E["EEXIST"],
+        "disable": "ok",
+        "mode after disable": "off",
+        "shadow pool after disable": 0,
+        "disable twice": E["ENOENT"],
+        "enable dom0": E["EPERM"],
+        "enable a missing domain": E["ESRCH"],
+        "enable running": E["EBUSY"],
+        "enable PVH": E["EOPNOTSUPP"],
+        "disable while running": "ok",
+    }
+    assert position >= 10000
+    assert run["reason"] == "poweroff", run["console"]
+    assert results(run["console"])["locked"]["verdict"] == "ok"
+    assert run["rr"]["mode"] == "off"
+
+
+def test_random_rr_ops_get_an_errno_and_leave_xen_and_the_guest_alone(lab, linux_cfg):
+    fuzz = dom0_json(lab, "rr_fuzz.py", linux_cfg, FUZZ_CALLS, 20261122, timeout=1200)
+    assert sum(fuzz["outcomes"].values()) == FUZZ_CALLS
+    assert any(k.endswith(" ok") for k in fuzz["outcomes"])
+    run = fuzz["running"]
+    assert run["reason"] == "poweroff", run["console"]
+    assert results(run["console"])["locked"]["verdict"] == "ok"
+    dmesg = lab.run(["xl", "dmesg"]).stdout
+    assert not CRASH.search(dmesg), CRASH.search(dmesg).group(0)
+    assert lab.run(["xenrr", "info"]).returncode == 0
