@@ -21,6 +21,7 @@ import numpy as np
 
 from xenrr.errors import TraceError
 from xenrr.formats import framing
+from xenrr.formats.allocator import keep_chunk_buffers
 from xenrr.formats.errors import NotATraceError, RecordError, TraceDamaged
 from xenrr.formats.fileformat import (CHUNK_HEADER_STRUCT, CHUNK_MAGIC, FILE_HEADER_STRUCT,
                                       FILE_IDENT, FILE_MARKER, FOOTER_MAGIC, FOOTER_STRUCT,
@@ -97,6 +98,7 @@ class TraceReader:
 
     def __init__(self, path):
         self.path = Path(path)
+        keep_chunk_buffers()
         self._fd = None
         try:
             self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
