@@ -4,13 +4,14 @@ import os
 import random
 import re
 import signal
+import threading
 import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xenrr.errors import TraceError
+from xenrr.errors import TraceError, UsageError
 from xenrr.formats import (CrewEvent, Durability, NotATraceError, Rdtsc, RecordError, TraceReader,
                            TraceWriter, UnknownRecordError, scan)
 from xenrr.formats import verify as checks
@@ -253,6 +254,47 @@ def test_garbage_raises_only_trace_errors(tmp_path, garbage, keep_header):
     path = tmp_path / "garbage.xrr"
     path.write_bytes((file_header() if keep_header else b"") + garbage)
     exercise(path)
+
+
+def passes(path, workers: int):
+    """What one pass over a file gives with that many prefetch workers: chunks and losses, or the error."""
+    try:
+        with TraceReader(path, workers=workers) as r:
+            chunks = [(c.sequence, c.stream, c.offset, c.size, c.data) for c in r.chunks()]
+            return chunks, r.losses
+    except TraceError as e:
+        return str(e)
+
+
+@FUZZ
+@given(flips=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 7)), min_size=1, max_size=6),
+       cut=st.integers(0, 1 << 20))
+def test_prefetching_reads_what_the_serial_reader_reads(tmp_path, sample, flips, cut):
+    data = bytearray(sample[:len(sample) - cut % 200])
+    for where, bit in flips:
+        data[where % len(data)] ^= 1 << bit
+    path = tmp_path / "flip.xrr"
+    path.write_bytes(data)
+    assert passes(path, 2) == passes(path, 0)
+
+
+@pytest.mark.parametrize("workers", [-1, 1.5, "2"])
+def test_workers_is_a_count_of_threads(tmp_path, sample, workers):
+    path = tmp_path / "t.xrr"
+    path.write_bytes(sample)
+    with pytest.raises(UsageError, match="workers is a number of threads, 0 or more"):
+        TraceReader(path, workers=workers)
+
+
+def test_closing_the_reader_mid_pass_stops_its_workers(tmp_path, sample):
+    path = tmp_path / "t.xrr"
+    path.write_bytes(sample)
+    with TraceReader(path, workers=2) as r:
+        chunks = r.chunks()
+        next(chunks)
+    assert not [t for t in threading.enumerate() if t.name.startswith("xenrr-read")]
+    with pytest.raises(TraceError, match="read after close"):
+        next(chunks)
 
 
 def _write_until_killed(path, pipe, rng: random.Random) -> None:
