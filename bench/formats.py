@@ -15,12 +15,21 @@ addresses, so that LZ4 sees realistic redundancy. Measured:
 - lz4: lz4.block.decompress of every chunk block of the big trace (blocks
   read beforehand, untimed): the baseline;
 - stats: xenrr.formats.scan.stats over the same file (reading, checksums,
-  decompression and the numpy framing walk all timed), and apart from it
-  reader.chunks() alone (reading, checksums, decompression), which tells
-  how the time splits between getting the records and counting them;
-  lz4, chunks and stats alternate three times, best of each, in wall time;
+  decompression and the numpy framing walk all timed) as `xenrr log stats`
+  runs it, with the reader's prefetch threads (xenrr.formats.prefetch), in
+  wall time and in CPU time of all threads; and again with workers=0,
+  everything in one thread, beside reader.chunks() alone with workers=0
+  (reading, checksums, decompression), which tells how the time splits
+  between getting the records and counting them. The threads overlap only
+  when a second core is free: compare the two lines, and the CPU time;
+- lz4, chunks and both stats alternate three times, best of each;
 - rss: `xenrr log stats --json` in a child process, its peak resident memory
   (VmHWM, as the child reports it).
+
+Every reader sets the allocator policy of xenrr.formats.allocator (freed
+chunk buffers are kept for the next chunk instead of being faulted in
+again); lz4_seconds opens a reader before it measures anything, so the
+baseline runs under the same policy.
 
 XENRR_BENCH_TRACE_MB sets the size of the big trace (default 1024).
 """
@@ -38,6 +47,7 @@ import numpy as np
 from xenrr.formats import (Constraint, CrewEvent, Durability, GuestType, Position, PositionMode,
                            Rdtsc, TraceHeader, TraceReader, TraceWriter, scan)
 from xenrr.formats.fileformat import CHUNK_HEADER_STRUCT
+from xenrr.formats.reader import default_workers
 
 WRITE_TARGET = 1_000_000
 SCAN_TARGET = 0.5
@@ -170,16 +180,18 @@ def lz4_seconds(path: Path) -> float:
 
 
 def chunks_seconds(path: Path) -> float:
-    """Seconds for the reader alone to read, check and decompress every chunk."""
-    with TraceReader(path) as r:
+    """Seconds for the reader alone to read, check and decompress every chunk, in one thread."""
+    with TraceReader(path, workers=0) as r:
         return wall(lambda: sum(1 for _ in r.chunks()))
 
 
-def stats_seconds(path: Path) -> tuple[float, scan.Stats]:
-    """Seconds of scan.stats over the file (what `xenrr log stats` runs), and its result."""
+def stats_seconds(path: Path, workers: int | None = None) -> tuple[float, float, scan.Stats]:
+    """Wall and CPU seconds of scan.stats over the file (what `xenrr log stats` runs), its result."""
     out = []
-    with TraceReader(path) as r:
-        return wall(lambda: out.append(scan.stats(r))), out[0]
+    with TraceReader(path, workers=workers) as r:
+        cpu = time.process_time()
+        seconds = wall(lambda: out.append(scan.stats(r)))
+        return seconds, time.process_time() - cpu, out[0]
 
 
 # The child reports its own peak, VmHWM of its address space: getrusage's
@@ -221,21 +233,30 @@ def main() -> int:
         count, seconds = write_arrays(big, batches, size_mb << 20)
         print(f"write_array()  {count / seconds:>13,.0f} records/s "
               f"{count * record_bytes / seconds / 1e6:>8.1f} MB/s  ({count:,} records)")
-        lz4_time = chunks_time = stats_time = float("inf")
+        lz4_time = chunks_time = stats_time = stats_cpu = serial_time = float("inf")
         for _ in range(3):  # alternate, so that all see the same machine
             lz4_time = min(lz4_time, lz4_seconds(big))
             chunks_time = min(chunks_time, chunks_seconds(big))
-            seconds, s = stats_seconds(big)
-            stats_time = min(stats_time, seconds)
+            seconds, cpu, s = stats_seconds(big)
+            stats_time, stats_cpu = min(stats_time, seconds), min(stats_cpu, cpu)
+            seconds, _, serial = stats_seconds(big, workers=0)
+            serial_time = min(serial_time, seconds)
+        if serial != s:
+            print("bench: the serial and the prefetching scans disagree", file=sys.stderr)
+            return 2
         ratio = lz4_time / stats_time
         mb = s.raw_bytes / 1e6
+        gib = s.raw_bytes / 2**30
         print(f"trace          {s.raw_bytes / 2**20:>13,.0f} MiB raw, {s.stored_bytes / 2**20:,.0f} MiB "
               f"in the file (ratio {s.ratio:.2f}), {s.records:,} records, {s.chunks:,} chunks")
-        print(f"lz4 baseline   {mb / lz4_time:>13,.0f} MB/s raw")
+        print(f"lz4 baseline   {mb / lz4_time:>13,.0f} MB/s raw ({lz4_time / gib:.2f} s/GiB)")
         print(f"log stats      {mb / stats_time:>13,.0f} MB/s raw = {ratio:.2f}x lz4  "
               f"{verdict(ratio >= SCAN_TARGET, f'{SCAN_TARGET}x')}")
-        print(f"               of which reading, checksums and decompression "
-              f"{chunks_time / stats_time:.0%}, the numpy walk and counting the rest")
+        print(f"               prefetch workers: {default_workers()}; CPU {stats_cpu / gib:.2f} s/GiB in all threads, "
+              f"wall {stats_time / gib:.2f} s/GiB")
+        print(f"  one thread   {mb / serial_time:>13,.0f} MB/s raw = {lz4_time / serial_time:.2f}x lz4 "
+              f"(workers=0), of which reading, checksums and decompression {chunks_time / serial_time:.0%},")
+        print("               the numpy walk and counting the rest")
         seconds, rss = child_stats(big)
         print(f"log stats rss  {rss:>13,.0f} MB peak in `xenrr log stats` ({seconds:.1f} s wall)  "
               f"{verdict(rss < RSS_TARGET_MB, f'< {RSS_TARGET_MB} MB')}")
