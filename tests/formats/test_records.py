@@ -1,5 +1,6 @@
 """The record definitions: exact bytes, and the derived codecs agreeing with construct."""
 
+import construct as cs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,7 +8,8 @@ from hypothesis import strategies as st
 from xenrr.formats import (BY_NAME, BY_TYPE, RECORD_CLASSES, Constraint, CrewEvent, Dma, Position,
                            RecordError, TraceHeader)
 from xenrr.formats.enums import CrewState, DmaKind, GuestType, PositionMode
-from xenrr.formats.recordtype import RECORD_HEADER
+from xenrr.formats.recordtype import RECORD_HEADER, define
+from xenrr.formats.records import POSITION
 from xenrr.formats.rectypes import REC_TYPE_IDENT, REC_TYPE_IDENT_MASK, rec_type_to_str
 
 from tests.formats.strategies import records
@@ -131,6 +133,21 @@ def test_values_out_of_range_are_record_errors():
         Dma.CODEC.frame(Dma(0xFFFF0000, 1, 0, 4, 0, Position(0, 0), b"abc"))
     with pytest.raises(RecordError, match="cannot encode trace_header"):
         TraceHeader.CODEC.frame(TraceHeader(0, 1, 1, 1, 1, 0, "n" * 70000, "", ""))
+
+
+def test_a_struct_between_scalars_is_framed_as_construct_builds_it(monkeypatch):
+    """The codec's general path (every record so far ends with its structs)."""
+    monkeypatch.setitem(rec_type_to_str, 0x5852_7F01, "test_middle")
+    cls = define(0x5852_7F01, "Middle", cs.Struct(
+        "vcpu" / cs.Int32ul * "an actor",
+        "reserved" / cs.Padding(4),
+        "position" / POSITION * "a position",
+        "value" / cs.Int64ul * "a scalar after the struct",
+    ), doc="A struct between scalars.", show="{vcpu}", origin="toolstack")
+    body = cls.LAYOUT.definition.build({"vcpu": 1, "position": {"count": 2, "rip": 3}, "value": 4})
+    assert cls.CODEC.frame(cls(1, Position(2, 3), 4)) == RECORD_HEADER.pack(cls.TYPE, 32) + body
+    with pytest.raises(RecordError, match="cannot encode test_middle"):
+        cls.CODEC.frame(cls(1, None, 4))
 
 
 def test_decoding_checks_the_length():

@@ -135,6 +135,15 @@ def _flattener(layout: Layout, plan):
     return attrgetter(*layout.flat_names)
 
 
+def _trailing_structs(plan) -> tuple[int, int | None]:
+    """(index of the first struct, number of structs) when the structs come last; None: they do not."""
+    if plan is None:
+        return 0, 0
+    first = next(i for i, (nested, _) in enumerate(plan) if nested)
+    trailing = all(nested for nested, _ in plan[first:])
+    return first, len(plan) - first if trailing else None
+
+
 def _build_plan(cls):
     """How flat struct values regroup into the record's attributes; None when they map 1:1."""
     plan = []
@@ -158,20 +167,39 @@ class FixedCodec(_StructCodec):
         self.reserved = [(m.offset, m.size) for m in cls.LAYOUT.fixed if m.kind == "reserved"]
 
     def _packer(self):
-        """pack_into(buf, offset, record): frame a record into buf (the writer's hot path)."""
+        """pack_into(buf, offset, record): frame a record into buf (the writer's hot path).
+
+        Records are scalars, then embedded structs (Positions) in every
+        definition so far: the scalars' slice and each struct are unpacked
+        straight into the call, with no tuple built in between.
+        """
         pack, rtype, size, flatten = self.framed.pack_into, self.rtype, self.size, self.flatten
-        if flatten is None:
+        error = self._encode_error
+        first, structs = _trailing_structs(self.plan)
+        if structs == 0:
             def pack_into(buf, offset, record):
                 try:
                     pack(buf, offset, rtype, size, *record)
                 except (struct.error, TypeError) as e:
-                    raise self._encode_error(record, e) from None
+                    raise error(record, e) from None
+        elif structs == 1:
+            def pack_into(buf, offset, record):
+                try:
+                    pack(buf, offset, rtype, size, *record[:first], *record[first])
+                except (struct.error, TypeError) as e:
+                    raise error(record, e) from None
+        elif structs == 2:
+            def pack_into(buf, offset, record):
+                try:
+                    pack(buf, offset, rtype, size, *record[:first], *record[first], *record[first + 1])
+                except (struct.error, TypeError) as e:
+                    raise error(record, e) from None
         else:
             def pack_into(buf, offset, record):
                 try:
                     pack(buf, offset, rtype, size, *flatten(record))
                 except (struct.error, TypeError, AttributeError) as e:
-                    raise self._encode_error(record, e) from None
+                    raise error(record, e) from None
         return pack_into
 
     def frame(self, record) -> bytes:

@@ -73,7 +73,7 @@ class TraceWriter:
         self._unsynced = 0            # bytes written since the last fsync
         self._unsynced_since = None   # clock() of the oldest unsynced chunk
         self._sequence = 0
-        self._records = 0             # records in chunks and buffers
+        self._records = 0             # records in chunks (the buffers count their own)
         self._raw_bytes = 0           # raw bytes in chunks
         self._index = bytearray()
         self._closed = False
@@ -106,19 +106,18 @@ class TraceWriter:
             raise UsageError(f"not a trace record: {record!r}") from None
         if codec is _END_CODEC or self._closed:
             raise self._refusal(type(record))
-        s = self._streams.get(stream)
-        if s is None:
-            s = self._open_stream(stream)
+        s = self._streams.get(stream) or self._open_stream(stream)
         size = codec.framed_size
         if size:
-            if s.used + size > self._chunk_bytes:
+            used = s.used
+            if used + size > self._chunk_bytes:
                 self._cut(s)
-            codec.pack_into(s.buf, s.used, record)
-            s.used += size
+                used = 0
+            codec.pack_into(s.buf, used, record)
+            s.used = used + size
             s.records += 1
         else:
             self._append(s, codec.frame(record))
-        self._records += 1
         now = self._clock()  # _age() inlined: this is the hot path
         if self._oldest is None:
             self._oldest = now
@@ -165,7 +164,6 @@ class TraceWriter:
             s.used += take * size
             s.records += take
             done += take
-        self._records += len(rows)
         self._age()
 
     def _open_stream(self, stream: int) -> _Stream:
@@ -199,6 +197,7 @@ class TraceWriter:
         self._index += INDEX_ENTRY_STRUCT.pack(self._offset, stream, records)
         self._offset += len(chunk)
         self._sequence += 1
+        self._records += records
         self._raw_bytes += len(raw)
         self._unsynced += len(chunk)
         if self._unsynced_since is None:
@@ -258,9 +257,8 @@ class TraceWriter:
         if self._closed:
             return
         self.flush()
-        end = EndOfTrace(reason, self._records, self._raw_bytes)
+        end = EndOfTrace(reason, self._records, self._raw_bytes)  # every record is in a chunk now
         self._append(self._streams[0], end.CODEC.frame(end))
-        self._records += 1
         self.flush()
         self._closed = True
         footer = encode_footer(self._sequence, self._records, self._raw_bytes,
