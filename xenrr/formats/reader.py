@@ -1,7 +1,8 @@
 """The crash-tolerant streaming reader (trace-format.md, "Reading a damaged trace").
 
-Chunks are read one at a time (at most MAX_CHUNK_RAW bytes of records in
-memory, whatever the file's size). A chunk whose header, checksum or block
+Chunks are read a few at a time, whatever the file's size: the one the
+caller has and up to 2 MiB of records ahead, at least one chunk (at most
+MAX_CHUNK_RAW bytes of records each). A chunk whose header, checksum or block
 is bad is skipped: the reader searches for the next chunk magic and accepts
 the first chunk there whose checksum holds and whose sequence number comes
 after the last good one. Everything skipped is reported in `losses` as a byte
