@@ -1,7 +1,9 @@
 """`xenrr lab run` as a user calls it: each test boots its own QEMU (so none uses `lab`)."""
 
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -46,3 +48,29 @@ def test_lab_run_gives_the_commands_output_and_status_and_stock_xen_has_no_xenrr
     assert stderr[2].startswith("xenrr: sh exited with status 1 (serial log: ")
     assert len(stderr) == 3
     assert qemu_processes_of_this_cache() == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_lab_run_leaves_no_qemu_behind(xen, signum):
+    """Killed in the middle of a dom0 command, by a signal it can or cannot catch."""
+    proc = subprocess.Popen([sys.executable, "-m", "xenrr", "lab", "run", "--", "sleep", "600"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not any(runs.joinpath("share", "ready").exists() for runs in lab_runs_since(proc)):
+            assert time.monotonic() < deadline, "the lab did not come up"
+            assert proc.poll() is None, "xenrr lab run ended by itself"
+            time.sleep(0.5)
+        proc.send_signal(signum)
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while qemu_processes_of_this_cache() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert qemu_processes_of_this_cache() == []
+    finally:
+        proc.kill()
+
+
+def lab_runs_since(proc: subprocess.Popen) -> list:
+    """The lab run directories of process proc (named ...-PID)."""
+    return list((cache_dir() / "lab" / "runs").glob(f"*-{proc.pid}"))

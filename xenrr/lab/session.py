@@ -73,6 +73,7 @@ class LabSession:
         self.qemu: Qemu | None = None
         self._lock = None
         self._next = 1
+        self._in_flight = False
         self._serial_offset = 0
         self.boot_seconds = 0.0
 
@@ -128,9 +129,14 @@ class LabSession:
         return d
 
     def close(self) -> None:
-        """Ask dom0 to power off; kill QEMU if it does not within a few seconds."""
+        """Ask an idle dom0 to power off; otherwise, or if it does not, kill QEMU.
+
+        Interrupted in the middle of a command (Ctrl-C, SIGTERM, a timeout),
+        dom0's agent would only see the power-off request after the command:
+        QEMU is killed at once instead.
+        """
         if self.qemu is not None:
-            if self.qemu.running() and self.share.ready.exists():
+            if self.qemu.running() and self.share.ready.exists() and not self._in_flight:
                 write_atomically(self.share.request(self._next), json.dumps({"op": "shutdown"}))
                 self.qemu.wait(30)
             self.qemu.kill()
@@ -161,7 +167,9 @@ class LabSession:
                     offsets[i] = _copy_new(path, offsets[i], sink)
             return self.share.status(n).exists()
 
+        self._in_flight = True
         self._wait_for(done, timeout + 60, f"dom0 command {argv[0]} did not finish")
+        self._in_flight = False
         done()
         status = json.loads(self.share.status(n).read_text())
         return CommandResult(
