@@ -16,7 +16,7 @@ from xenrr.hypercalls.abi import CDEF, ffi, lib
 from xenrr.lab.paths import cache_dir
 from xenrr.lab.xenbuild import Series, XenTree
 
-TOP_LEVEL = ["struct xen_domctl", "struct privcmd_hypercall"]
+TOP_LEVEL = ["struct xen_domctl", "struct xen_sysctl", "struct privcmd_hypercall"]
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,7 @@ def c_program() -> str:
     lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <stdint.h>",
              "#include <xen/privcmd.h>", "#include <public/xen.h>",
              "#include <public/version.h>", "#include <public/domctl.h>",
+             "#include <public/sysctl.h>",
              "int main(void)", "{"]
     for ctype in TOP_LEVEL:
         lines.append(f'    printf("{ctype} . 0 %zu\\n", sizeof({ctype}));')

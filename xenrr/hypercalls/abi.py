@@ -1,7 +1,7 @@
 """The binary interface xenrr speaks to Xen: one definition, in C syntax, for cffi.
 
-The text below mirrors Xen's public headers (xen/include/public/domctl.h and
-version.h of Xen 4.17 with hypervisor-patches/ applied, and Linux's
+The text below mirrors Xen's public headers (xen/include/public/domctl.h,
+sysctl.h and version.h of Xen 4.17 with hypervisor-patches/ applied, and Linux's
 include/uapi/xen/privcmd.h) for exactly what xenrr uses. It is parsed by cffi,
 so sizes, offsets and constants come from it and nowhere else in Python;
 tests/hypercalls/test_abi.py compiles Xen's own headers and fails if any
@@ -19,6 +19,7 @@ struct privcmd_hypercall {
 
 /* xen/include/public/xen.h */
 #define __HYPERVISOR_xen_version 17
+#define __HYPERVISOR_sysctl 35
 #define __HYPERVISOR_domctl 36
 typedef uint16_t domid_t;
 
@@ -28,6 +29,38 @@ typedef uint16_t domid_t;
 #define XENVER_changeset 4
 typedef char xen_extraversion_t[16];
 typedef char xen_changeset_info_t[64];
+
+/* xen/include/public/sysctl.h */
+#define XEN_SYSCTL_INTERFACE_VERSION 0x15
+#define XEN_SYSCTL_physinfo 3
+
+struct xen_sysctl_physinfo {
+    uint32_t threads_per_core;
+    uint32_t cores_per_socket;
+    uint32_t nr_cpus;
+    uint32_t max_cpu_id;
+    uint32_t nr_nodes;
+    uint32_t max_node_id;
+    uint32_t cpu_khz;
+    uint32_t capabilities;
+    uint32_t arch_capabilities;
+    uint32_t pad;
+    uint64_t total_pages;
+    uint64_t free_pages;
+    uint64_t scrub_pages;
+    uint64_t outstanding_pages;
+    uint64_t max_mfn;
+    uint32_t hw_cap[8];
+};
+
+struct xen_sysctl {
+    uint32_t cmd;
+    uint32_t interface_version;
+    union {
+        struct xen_sysctl_physinfo physinfo;
+        uint8_t pad[128];
+    } u;
+};
 
 /* xen/include/public/domctl.h */
 #define XEN_DOMCTL_INTERFACE_VERSION 0x15
@@ -90,11 +123,13 @@ struct xen_domctl_getdomaininfo {
     struct xen_arch_domainconfig arch_config;
 };
 
-#define XEN_RR_INTERFACE_VERSION 1
+#define XEN_RR_INTERFACE_VERSION 2
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2
 #define XEN_DOMCTL_RR_OP_get_stats 3
+#define XEN_DOMCTL_RR_OP_set_frame_access 4
+#define XEN_DOMCTL_RR_OP_query_frame 5
 #define XEN_RR_MODE_off 0
 #define XEN_RR_MODE_record 1
 #define XEN_RR_MODE_replay 2
@@ -105,6 +140,11 @@ struct xen_domctl_getdomaininfo {
 #define XEN_RR_FEATURE_pos_branch 4
 #define XEN_RR_FEATURE_record 8
 #define XEN_RR_FEATURE_replay 16
+#define XEN_RR_FEATURE_per_vcpu_shadows 32
+#define XEN_RR_ACCESS_none 0
+#define XEN_RR_ACCESS_read 1
+#define XEN_RR_ACCESS_write 2
+#define XEN_RR_ACCESS_rw 3
 
 struct xen_rr_info {
     uint32_t interface_version;
@@ -135,6 +175,15 @@ struct xen_rr_stats {
     uint64_t crew_events;
     uint64_t records;
     uint64_t bytes;
+    uint64_t shadows;
+};
+
+struct xen_rr_frame {
+    uint64_t mfn;
+    uint32_t vcpu;
+    uint32_t access;
+    uint32_t mapped;
+    uint32_t entries;
 };
 
 struct xen_domctl_rr_op {
@@ -144,6 +193,7 @@ struct xen_domctl_rr_op {
         struct xen_rr_info info;
         struct xen_rr_enable enable;
         struct xen_rr_stats stats;
+        struct xen_rr_frame frame;
     } u;
 };
 
@@ -172,3 +222,5 @@ RR_MODES = {getattr(lib, name): name.removeprefix("XEN_RR_MODE_")
             for name in dir(lib) if name.startswith("XEN_RR_MODE_")}
 RR_POSITION_MODES = {name.removeprefix("XEN_RR_POSITION_"): getattr(lib, name)
                      for name in dir(lib) if name.startswith("XEN_RR_POSITION_")}
+RR_ACCESS = {name.removeprefix("XEN_RR_ACCESS_"): getattr(lib, name)
+             for name in dir(lib) if name.startswith("XEN_RR_ACCESS_")}
