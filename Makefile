@@ -21,7 +21,7 @@ unit: $(STAMP)
 lab: deps xen
 	$(VENV)/bin/pytest -ra -m lab
 
-bench: $(STAMP)
+bench: deps xen
 	$(VENV)/bin/python -m bench
 
 deps: root debian-packages $(STAMP)

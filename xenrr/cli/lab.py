@@ -86,7 +86,8 @@ def domu(
     shadow: bool = typer.Option(False, "--shadow", help="Run them in Xen's shared shadow "
                                                         "paging mode (the baseline)."),
     rr: bool = typer.Option(False, "--rr", help="Run them in xenrr's record mode."),
-    shadow_mb: int = typer.Option(64, help="Shadow pool size (MB) with --shadow."),
+    shadow_mb: int = typer.Option(None, help="Shadow pool (MB): 64 with --shadow, "
+                                             "Xen's choice (per vCPU) with --rr."),
     timeout: float = typer.Option(300, help="Seconds each guest may run."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary per guest, "
                                                         "one per line."),

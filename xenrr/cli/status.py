@@ -13,7 +13,7 @@ from xenrr.hypercalls.privcmd import Privcmd
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 COLUMNS = ("position", "rip", "hypercalls", "syscalls", "exceptions", "emulations",
-           "shadow_faults", "crew_events", "records", "bytes")
+           "shadow_faults", "shadows", "crew_events", "records", "bytes")
 
 
 def render(s: dict) -> str:

@@ -7,7 +7,7 @@ for it (public/domctl.h), so a refusal reaches the user as a sentence.
 import errno
 from dataclasses import dataclass, fields
 
-from xenrr.hypercalls.abi import RR_FEATURES, RR_MODES, lib
+from xenrr.hypercalls.abi import RR_ACCESS, RR_FEATURES, RR_MODES, lib
 from xenrr.hypercalls.domctl import domctl
 from xenrr.hypercalls.errors import (NO_XENRR, DomainStateError, InterfaceMismatchError,
                                      NoXenrrSupportError, NotPrivilegedError)
@@ -35,6 +35,10 @@ DISABLE = {**COMMON, **{
 STATS = {**COMMON, **{
     errno.EINVAL: (UsageError, "no such vCPU"),
 }}
+FRAME = {**COMMON, **{
+    errno.ENOENT: (DomainStateError, "record/replay is not enabled for this domain"),
+    errno.EINVAL: (UsageError, "no such vCPU or access, or the frame is not the domain's"),
+}}
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,18 @@ class VcpuStats:
     crew_events: int
     records: int
     bytes: int
+    shadows: int
+
+
+@dataclass(frozen=True)
+class FrameAccess:
+    """What one vCPU may do with a frame, and what its shadows map of it now."""
+
+    mfn: int
+    vcpu: int
+    access: str          # a RR_ACCESS name: none, read, rw
+    mapped: str          # the strongest access the vCPU's shadow entries grant
+    entries: int         # how many of its shadow entries map the frame
 
 
 @dataclass(frozen=True)
@@ -115,6 +131,27 @@ class RrControl:
             u.stats.vcpu = vcpu
         return self._op(domid, lib.XEN_DOMCTL_RR_OP_get_stats,
                         f"stats of domain {domid} vCPU {vcpu}", STATS, fill).stats
+
+    def set_frame_access(self, domid: int, mfn: int, vcpu: int, access: str) -> None:
+        """Let vCPU `vcpu` do only `access` (none, read, rw) with frame `mfn`."""
+        if access not in RR_ACCESS or access == "write":
+            raise UsageError(f"unknown access {access!r}: choose none, read or rw")
+
+        def fill(u):
+            u.frame.mfn = mfn
+            u.frame.vcpu = vcpu
+            u.frame.access = RR_ACCESS[access]
+        self._op(domid, lib.XEN_DOMCTL_RR_OP_set_frame_access,
+                 f"frame {mfn:#x} of domain {domid}", FRAME, fill)
+
+    def query_frame(self, domid: int, mfn: int, vcpu: int) -> FrameAccess:
+        def fill(u):
+            u.frame.mfn = mfn
+            u.frame.vcpu = vcpu
+        out = self._op(domid, lib.XEN_DOMCTL_RR_OP_query_frame,
+                       f"frame {mfn:#x} of domain {domid}", FRAME, fill).frame
+        names = {v: k for k, v in RR_ACCESS.items()}
+        return FrameAccess(mfn, vcpu, names[out.access], names[out.mapped], out.entries)
 
     def stats(self, domid: int) -> DomainStats:
         first = self.vcpu_stats(domid, 0)

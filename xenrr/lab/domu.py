@@ -25,6 +25,7 @@ from xenrr.hypercalls.rr import RrControl
 from xenrr.xlcfg import load
 
 CONSOLE_LOG_DIR = Path("/var/log/xen/console")
+XENCTX = "/usr/lib/xen-4.17/bin/xenctx"
 MODES = ("native", "shadow", "rr")
 PRESERVE = ["on_poweroff=\"preserve\"", "on_crash=\"preserve\"", "on_reboot=\"preserve\"",
             "on_watchdog=\"preserve\"", "on_soft_reset=\"preserve\""]
@@ -44,6 +45,7 @@ class GuestRun:
     console: str
     shadow_mb: int       # the shadow pool Xen reported after the mode was set (0: none)
     rr: dict | None      # final rr counters (mode rr): see xenrr status --json
+    hang: str | None     # reason "timeout": where the vCPUs were (xl vcpu-list, xenctx)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -51,6 +53,11 @@ class GuestRun:
 
 def _xl(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["xl", *args], capture_output=True, text=True)
+
+
+def destroy(domid: int) -> None:
+    """Destroy the domain if it still exists (whatever state it is in)."""
+    _xl("destroy", str(domid))
 
 
 def _console_since(path: Path, offset: int, settle: float = 0.3) -> str:
@@ -66,12 +73,16 @@ def _console_since(path: Path, offset: int, settle: float = 0.3) -> str:
         return f.read().decode(errors="replace")
 
 
-def _set_mode(privcmd: Privcmd, domid: int, mode: str, shadow_mb: int) -> int:
+SHARED_SHADOW_MB = 64  # the pool for --shadow runs, as the lab has always used
+
+
+def _set_mode(privcmd: Privcmd, domid: int, mode: str, shadow_mb: int | None) -> int:
+    """Switch the paused domain to mode; the shadow pool Xen then reports (MB)."""
     if mode == "shadow":
-        return enable_shadow(privcmd, domid, shadow_mb)
+        return enable_shadow(privcmd, domid, shadow_mb or SHARED_SHADOW_MB)
     if mode == "rr":
         rr = RrControl(privcmd)
-        rr.enable(domid)
+        rr.enable(domid, shadow_mb=shadow_mb or 0)
         return rr.stats(domid).shadow_mb
     return 0
 
@@ -98,7 +109,8 @@ class StartedGuest:
     started: float
 
 
-def start_guest(privcmd: Privcmd, cfg: Path, mode: str = "native", shadow_mb: int = 64,
+def start_guest(privcmd: Privcmd, cfg: Path, mode: str = "native",
+                shadow_mb: int | None = None,
                 overrides: tuple[str, ...] = ()) -> StartedGuest:
     """Create cfg (with xl-style KEY=VALUE overrides) paused, set its mode, unpause it."""
     if mode not in MODES:
@@ -123,26 +135,41 @@ def start_guest(privcmd: Privcmd, cfg: Path, mode: str = "native", shadow_mb: in
         if proc.returncode != 0:
             raise LabError(f"xl unpause {domid} failed: {proc.stderr.strip()}")
     except BaseException:
-        _xl("destroy", str(domid))
+        destroy(domid)
         raise
     return StartedGuest(name, domid, mode, pool, console_log, console_offset, time.monotonic())
 
 
+def _where_are_the_vcpus(privcmd: Privcmd, domid: int) -> str:
+    """A hung guest's vCPUs: scheduler state, registers and stack (symbols if known)."""
+    text = _xl("vcpu-list", str(domid)).stdout
+    system_map = sorted(Path("/boot").glob("System.map-*"))
+    for vcpu in range(getdomaininfo(privcmd, domid).nr_vcpus):
+        argv = [XENCTX, "-S", *(["-s", str(system_map[-1])] if system_map else []),
+                str(domid), str(vcpu)]
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        text += f"--- vCPU {vcpu}\n{proc.stdout}{proc.stderr}"
+    return text
+
+
 def finish_guest(privcmd: Privcmd, guest: StartedGuest, timeout: float = 300) -> GuestRun:
     """Wait for a started guest to shut down, collect what it did, destroy it."""
+    hang = None
     try:
         reason = _wait_for_shutdown(privcmd, guest.domid,
                                     timeout - (time.monotonic() - guest.started))
         seconds = time.monotonic() - guest.started
         final = status_snapshot(privcmd, str(guest.domid)) if guest.mode == "rr" else None
+        if reason == "timeout":
+            hang = _where_are_the_vcpus(privcmd, guest.domid)
     finally:
-        _xl("destroy", str(guest.domid))
+        destroy(guest.domid)
     return GuestRun(guest.name, guest.domid, guest.mode, reason, round(seconds, 2),
                     _console_since(guest.console_log, guest.console_offset),
-                    guest.shadow_mb, final)
+                    guest.shadow_mb, final, hang)
 
 
 def run_guest(cfg: Path, mode: str = "native", timeout: float = 300,
-              shadow_mb: int = 64) -> GuestRun:
+              shadow_mb: int | None = None) -> GuestRun:
     with Privcmd() as privcmd:
         return finish_guest(privcmd, start_guest(privcmd, cfg, mode, shadow_mb), timeout)

@@ -10,14 +10,15 @@ import json
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from xenrr.errors import XenrrError
 from xenrr.hypercalls.abi import lib
-from xenrr.hypercalls.domctl import domctl
+from xenrr.hypercalls.domctl import domctl, enable_shadow
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import RrControl
-from xenrr.lab.domu import PRESERVE, finish_guest, start_guest
+from xenrr.lab.domu import PRESERVE, destroy, finish_guest, start_guest
 from xenrr.domains import resolve
 
 
@@ -39,61 +40,89 @@ def raw_rr_op(privcmd, domid: int, op: int, pad: int = 0, **enable) -> None:
     domctl(privcmd, lib.XEN_DOMCTL_rr_op, domid, fill, what="raw rr_op")
 
 
-def create_paused(cfg: Path, name: str, *overrides: str) -> int:
+@contextmanager
+def paused_domain(cfg: Path, name: str, *overrides: str):
+    """A domain created paused from cfg, destroyed however the block ends."""
     subprocess.run(["xl", "create", "-p", str(cfg), f'name="{name}"', *overrides, *PRESERVE],
                    check=True, capture_output=True)
     with Privcmd() as privcmd:
-        return resolve(privcmd, name).domid
+        domid = resolve(privcmd, name).domid
+    try:
+        yield domid
+    finally:
+        destroy(domid)
 
 
 def main(cfg: Path) -> dict:
     results = {}
     with Privcmd() as privcmd:
         rr = RrControl(privcmd)
-        enable = lib.XEN_DOMCTL_RR_OP_enable
-        pv = create_paused(cfg, "rr-checks-pv")
-        results.update({
-            "enable unknown mode": outcome(lambda: raw_rr_op(privcmd, pv, enable, mode=7)),
-            "enable unknown position mode": outcome(
-                lambda: raw_rr_op(privcmd, pv, enable, mode=1, position_mode=5)),
-            "enable unknown flags": outcome(
-                lambda: raw_rr_op(privcmd, pv, enable, mode=1, flags=1)),
-            "non-zero padding": outcome(lambda: raw_rr_op(privcmd, pv, enable, pad=1, mode=1)),
-            "unknown sub-op": outcome(lambda: raw_rr_op(privcmd, pv, 9)),
-            "enable replay": outcome(lambda: rr.enable(pv, mode=lib.XEN_RR_MODE_replay)),
-            "enable branch positions": outcome(
-                lambda: rr.enable(pv, position_mode=lib.XEN_RR_POSITION_branch)),
-            "enable huge shadow pool": outcome(lambda: rr.enable(pv, shadow_mb=1 << 30)),
-            "stats of a missing vCPU": outcome(lambda: rr.vcpu_stats(pv, 99)),
-            "mode before enable": rr.stats(pv).mode,
-            "enable paused PV": outcome(lambda: rr.enable(pv)),
-            "mode after enable": rr.stats(pv).mode,
-            "shadow pool after enable": rr.stats(pv).shadow_mb,
-            "enable twice": outcome(lambda: rr.enable(pv)),
-            "disable": outcome(lambda: rr.disable(pv)),
-            "mode after disable": rr.stats(pv).mode,
-            "shadow pool after disable": rr.stats(pv).shadow_mb,
-            "disable twice": outcome(lambda: rr.disable(pv)),
-            "enable dom0": outcome(lambda: rr.enable(0)),
-            "enable a missing domain": outcome(lambda: rr.enable(7777)),
-        })
-        subprocess.run(["xl", "unpause", str(pv)], check=True)
-        results["enable running"] = outcome(lambda: rr.enable(pv))
-        subprocess.run(["xl", "destroy", str(pv)], check=True)
+        with paused_domain(cfg, "rr-checks-pv") as pv:
+            results.update(refusals(privcmd, rr, pv))
+            subprocess.run(["xl", "unpause", str(pv)], check=True)
+            results["enable running"] = outcome(lambda: rr.enable(pv))
 
-        pvh = create_paused(cfg, "rr-checks-pvh", 'type="pvh"')
-        results["enable PVH"] = outcome(lambda: rr.enable(pvh))
-        subprocess.run(["xl", "destroy", str(pvh)], check=True)
+        with paused_domain(cfg, "rr-checks-pvh", 'type="pvh"') as pvh:
+            results["enable PVH"] = outcome(lambda: rr.enable(pvh))
+
+        with paused_domain(cfg, "rr-checks-shadowed") as shadowed:
+            enable_shadow(privcmd, shadowed, 16)
+            results["enable a domain already in shadow mode"] = outcome(
+                lambda: rr.enable(shadowed))
 
         # Enabled from the first instruction, disabled while the guest runs:
         # it must go on, in normal operation, to its end.
         guest = start_guest(privcmd, cfg, "rr", overrides=('name="rr-checks-disable"',))
-        deadline = time.monotonic() + 120
-        while rr.stats(guest.domid).totals()["position"] < 10000 and time.monotonic() < deadline:
-            time.sleep(0.5)
-        results["position before disable"] = rr.stats(guest.domid).totals()["position"]
-        results["disable while running"] = outcome(lambda: rr.disable(guest.domid))
-        results["run after disable"] = finish_guest(privcmd, guest).as_dict()
+        try:
+            results.update(disable_while_running(privcmd, rr, guest))
+        finally:
+            destroy(guest.domid)
+    return results
+
+
+def refusals(privcmd, rr: RrControl, pv: int) -> dict:
+    """What rr_op answers about a paused PV domain, bad requests first."""
+    enable = lib.XEN_DOMCTL_RR_OP_enable
+    return {
+        "enable unknown mode": outcome(lambda: raw_rr_op(privcmd, pv, enable, mode=7)),
+        "enable unknown position mode": outcome(
+            lambda: raw_rr_op(privcmd, pv, enable, mode=1, position_mode=5)),
+        "enable unknown flags": outcome(
+            lambda: raw_rr_op(privcmd, pv, enable, mode=1, flags=1)),
+        "non-zero padding": outcome(lambda: raw_rr_op(privcmd, pv, enable, pad=1, mode=1)),
+        "unknown sub-op": outcome(lambda: raw_rr_op(privcmd, pv, 9)),
+        "enable replay": outcome(lambda: rr.enable(pv, mode=lib.XEN_RR_MODE_replay)),
+        "enable branch positions": outcome(
+            lambda: rr.enable(pv, position_mode=lib.XEN_RR_POSITION_branch)),
+        "enable huge shadow pool": outcome(lambda: rr.enable(pv, shadow_mb=1 << 30)),
+        "stats of a missing vCPU": outcome(lambda: rr.vcpu_stats(pv, 99)),
+        "mode before enable": rr.stats(pv).mode,
+        "enable paused PV": outcome(lambda: rr.enable(pv)),
+        "mode after enable": rr.stats(pv).mode,
+        "shadow pool after enable": rr.stats(pv).shadow_mb,
+        "enable twice": outcome(lambda: rr.enable(pv)),
+        "disable": outcome(lambda: rr.disable(pv)),
+        "mode after disable": rr.stats(pv).mode,
+        "shadow pool after disable": rr.stats(pv).shadow_mb,
+        "disable twice": outcome(lambda: rr.disable(pv)),
+        "enable dom0": outcome(lambda: rr.enable(0)),
+        "enable a missing domain": outcome(lambda: rr.enable(7777)),
+    }
+
+
+def disable_while_running(privcmd, rr: RrControl, guest) -> dict:
+    results = {}
+    deadline = time.monotonic() + 120
+
+    def running():
+        stats = rr.stats(guest.domid)
+        return stats.totals()["position"] >= 10000 and min(v.shadows for v in stats.vcpus)
+    while not running() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    results["position before disable"] = rr.stats(guest.domid).totals()["position"]
+    results["own shadows before disable"] = [v.shadows for v in rr.stats(guest.domid).vcpus]
+    results["disable while running"] = outcome(lambda: rr.disable(guest.domid))
+    results["run after disable"] = finish_guest(privcmd, guest).as_dict()
     return results
 
 

@@ -11,7 +11,6 @@ running guest's run (which the host test checks was not disturbed).
 import errno
 import json
 import random
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -20,9 +19,9 @@ from xenrr.errors import XenrrError
 from xenrr.hypercalls.abi import ffi, lib
 from xenrr.hypercalls.domctl import domctl
 from xenrr.hypercalls.privcmd import Privcmd
-from xenrr.lab.domu import finish_guest, start_guest
+from xenrr.lab.domu import destroy, finish_guest, start_guest
 
-from rr_checks import create_paused  # noqa: E402 - the sibling script
+from rr_checks import paused_domain  # noqa: E402 - the sibling script
 
 UNION = ffi.sizeof("struct xen_domctl") - ffi.offsetof("struct xen_domctl", "u") \
     - ffi.offsetof("struct xen_domctl_rr_op", "u")
@@ -44,26 +43,32 @@ def main(cfg: Path, calls: int, seed: int) -> dict:
     outcomes = Counter()
     with Privcmd() as privcmd:
         running = start_guest(privcmd, cfg, "native", overrides=('name="rr-fuzz-running"',))
-        paused = create_paused(cfg, "rr-fuzz-paused")
-        targets = [0, running.domid, paused, paused, 1000, 32000, 0x7FF0, 0xFFFF]
-        for _ in range(calls):
-            op = rng.choice([0, 1, 1, 2, 3, 3, rng.randrange(1 << 32)])
-            pad = 0 if rng.random() < 0.9 else rng.randrange(1, 1 << 32)
-            body = random_body(rng)
-
-            def fill(u):
-                u.rr_op.op = op
-                u.rr_op.pad = pad
-                ffi.memmove(ffi.addressof(u.rr_op.u), body, len(body))
-            try:
-                domctl(privcmd, lib.XEN_DOMCTL_rr_op, rng.choice(targets), fill, what="fuzz")
-                result = "ok"
-            except XenrrError as e:
-                result = errno.errorcode.get(getattr(e, "errno", 0), type(e).__name__)
-            outcomes[f"{op if op < 4 else 'other'} {result}"] += 1
-        subprocess.run(["xl", "destroy", str(paused)], check=True)
-        run = finish_guest(privcmd, running)
+        try:
+            with paused_domain(cfg, "rr-fuzz-paused") as paused:
+                fuzz(privcmd, rng, calls, outcomes,
+                     [0, running.domid, paused, paused, 1000, 32000, 0x7FF0, 0xFFFF])
+            run = finish_guest(privcmd, running)
+        finally:
+            destroy(running.domid)
     return {"calls": calls, "outcomes": dict(outcomes), "running": run.as_dict()}
+
+
+def fuzz(privcmd, rng: random.Random, calls: int, outcomes: Counter, targets: list[int]) -> None:
+    for _ in range(calls):
+        op = rng.choice([0, 1, 1, 2, 3, 3, 4, 5, rng.randrange(1 << 32)])
+        pad = 0 if rng.random() < 0.9 else rng.randrange(1, 1 << 32)
+        body = random_body(rng)
+
+        def fill(u):
+            u.rr_op.op = op
+            u.rr_op.pad = pad
+            ffi.memmove(ffi.addressof(u.rr_op.u), body, len(body))
+        try:
+            domctl(privcmd, lib.XEN_DOMCTL_rr_op, rng.choice(targets), fill, what="fuzz")
+            result = "ok"
+        except XenrrError as e:
+            result = errno.errorcode.get(getattr(e, "errno", 0), type(e).__name__)
+        outcomes[f"{op if op < 6 else 'other'} {result}"] += 1
 
 
 if __name__ == "__main__":
