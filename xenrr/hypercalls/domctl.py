@@ -11,7 +11,8 @@ def domctl(privcmd: Privcmd, cmd: int, domid: int, fill=None, *, what: str, mean
     """Issue one domctl; `fill(u)` sets the command's union member before the call.
 
     Returns the xen_domctl as Xen left it (OUT fields filled), a copy that
-    stays valid after the next call.
+    stays valid after the next call. Keep it bound while reading its fields:
+    a struct reached through a field does not keep the copy alive.
     """
     privcmd.buffer.clear()
     d = privcmd.buffer.view("struct xen_domctl")
@@ -87,9 +88,10 @@ def enable_shadow(privcmd: Privcmd, domid: int, pool_mb: int) -> int:
         def fill(u):
             u.shadow_op.op = cmd
             u.shadow_op.mb = mb
-        return domctl(privcmd, lib.XEN_DOMCTL_shadow_op, domid, fill,
-                      what=f"shadow mode for domain {domid}").u.shadow_op
+        out = domctl(privcmd, lib.XEN_DOMCTL_shadow_op, domid, fill,
+                     what=f"shadow mode for domain {domid}")
+        return out.u.shadow_op.mb
 
     op(lib.XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION, pool_mb)
     op(lib.XEN_DOMCTL_SHADOW_OP_ENABLE_TEST)
-    return op(lib.XEN_DOMCTL_SHADOW_OP_GET_ALLOCATION).mb
+    return op(lib.XEN_DOMCTL_SHADOW_OP_GET_ALLOCATION)

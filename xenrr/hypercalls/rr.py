@@ -7,7 +7,7 @@ for it (public/domctl.h), so a refusal reaches the user as a sentence.
 import errno
 from dataclasses import dataclass, fields
 
-from xenrr.hypercalls.abi import RR_ACCESS, RR_FEATURES, RR_MODES, lib
+from xenrr.hypercalls.abi import RR_ACCESS, RR_FEATURES, RR_MODES, ffi, lib
 from xenrr.hypercalls.domctl import domctl
 from xenrr.hypercalls.errors import (NO_XENRR, DomainStateError, InterfaceMismatchError,
                                      NoXenrrSupportError, NotPrivilegedError)
@@ -94,18 +94,29 @@ class RrControl:
     def __init__(self, privcmd: Privcmd):
         self.privcmd = privcmd
 
-    def _op(self, domid: int, op: int, what: str, meanings, fill=None):
+    def _op(self, domid: int, op: int, what: str, meanings, fill=None, answer: str = ""):
+        """Issue one rr_op; the union member `answer` names, as its own copy.
+
+        A struct reached through a field does not keep the cffi object that
+        owns its memory alive: handed back as such, it would read freed
+        memory once the domctl's copy is collected (and the next call's
+        answer once that memory is reused).
+        """
         def set_op(u):
             u.rr_op.op = op
             if fill is not None:
                 fill(u.rr_op.u)
-        return domctl(self.privcmd, lib.XEN_DOMCTL_rr_op, domid, set_op, what=what,
-                      meanings=meanings).u.rr_op.u
+        out = domctl(self.privcmd, lib.XEN_DOMCTL_rr_op, domid, set_op, what=what,
+                     meanings=meanings)
+        if answer:
+            return ffi.new(f"struct xen_rr_{answer} *", getattr(out.u.rr_op.u, answer))
+        return None
 
     def info(self) -> RrInfo:
         """What the hypervisor supports; dom0 is named since any domain will do."""
         meanings = {**COMMON, errno.EPERM: (NotPrivilegedError, "only dom0, as root, may ask")}
-        out = self._op(0, lib.XEN_DOMCTL_RR_OP_get_info, "xenrr info", meanings).info
+        out = self._op(0, lib.XEN_DOMCTL_RR_OP_get_info, "xenrr info", meanings,
+                       answer="info")
         if out.interface_version != lib.XEN_RR_INTERFACE_VERSION:
             raise InterfaceMismatchError(
                 f"the hypervisor speaks xenrr interface {out.interface_version}, this xenrr "
@@ -130,7 +141,7 @@ class RrControl:
         def fill(u):
             u.stats.vcpu = vcpu
         return self._op(domid, lib.XEN_DOMCTL_RR_OP_get_stats,
-                        f"stats of domain {domid} vCPU {vcpu}", STATS, fill).stats
+                        f"stats of domain {domid} vCPU {vcpu}", STATS, fill, answer="stats")
 
     def set_frame_access(self, domid: int, mfn: int, vcpu: int, access: str) -> None:
         """Let vCPU `vcpu` do only `access` (none, read, rw) with frame `mfn`."""
@@ -149,7 +160,7 @@ class RrControl:
             u.frame.mfn = mfn
             u.frame.vcpu = vcpu
         out = self._op(domid, lib.XEN_DOMCTL_RR_OP_query_frame,
-                       f"frame {mfn:#x} of domain {domid}", FRAME, fill).frame
+                       f"frame {mfn:#x} of domain {domid}", FRAME, fill, answer="frame")
         names = {v: k for k, v in RR_ACCESS.items()}
         return FrameAccess(mfn, vcpu, names[out.access], names[out.mapped], out.entries)
 
