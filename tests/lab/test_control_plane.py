@@ -82,7 +82,11 @@ def test_rr_op_refuses_each_bad_request_with_its_errno(lab, linux_cfg):
     run = checks.pop("run after disable")
     position = checks.pop("position before disable")
     own_shadows = checks.pop("own shadows before disable")
-    assert checks.pop("shadow pool after enable") >= 16
+    pool = checks.pop("shadow pool after enable")
+    assert pool >= 16
+    # Disabled, the domain keeps its pool for one shared tree.
+    assert checks.pop("shadow pool after disable") == pool
+    shared = checks.pop("shared shadows after disable")
     assert checks == {
         "enable unknown mode": E["EINVAL"],
         "enable unknown position mode": E["EINVAL"],
@@ -99,8 +103,12 @@ def test_rr_op_refuses_each_bad_request_with_its_errno(lab, linux_cfg):
         "enable twice": E["EEXIST"],
         "disable": "ok",
         "mode after disable": "off",
-        "shadow pool after disable": 0,
         "disable twice": E["ENOENT"],
+        "enable on shared shadows": E["EBUSY"],
+        "shadow off": "ok",
+        "shadow pool after shadow off": 0,
+        "enable again": "ok",
+        "disable again": "ok",
         "enable dom0": E["EPERM"],
         "enable a missing domain": E["ESRCH"],
         "enable running": E["EBUSY"],
@@ -110,6 +118,7 @@ def test_rr_op_refuses_each_bad_request_with_its_errno(lab, linux_cfg):
     }
     assert position >= 10000
     assert len(own_shadows) == 2 and min(own_shadows) > 0
+    assert shared["pool"] >= 16 and shared["own shadows"] == [0, 0]
     assert run["reason"] == "poweroff", run["console"]
     assert results(run["console"])["locked"]["verdict"] == "ok"
     assert run["rr"]["mode"] == "off"

@@ -95,3 +95,15 @@ def enable_shadow(privcmd: Privcmd, domid: int, pool_mb: int) -> int:
     op(lib.XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION, pool_mb)
     op(lib.XEN_DOMCTL_SHADOW_OP_ENABLE_TEST)
     return op(lib.XEN_DOMCTL_SHADOW_OP_GET_ALLOCATION)
+
+
+def disable_shadow(privcmd: Privcmd, domid: int) -> None:
+    """Take a domain out of shadow mode (test mode, not log-dirty): back on its own page tables.
+
+    Where a domain goes after rr's disable, which leaves it on shared shadows,
+    if it is to run as it did before it was recorded.
+    """
+    def fill(u):
+        u.shadow_op.op = lib.XEN_DOMCTL_SHADOW_OP_OFF
+    domctl(privcmd, lib.XEN_DOMCTL_shadow_op, domid, fill,
+           what=f"shadow mode off for domain {domid}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from xenrr.errors import XenrrError
 from xenrr.hypercalls.abi import lib
-from xenrr.hypercalls.domctl import domctl, enable_shadow
+from xenrr.hypercalls.domctl import disable_shadow, domctl, enable_shadow
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import RrControl
 from xenrr.lab.domu import PRESERVE, destroy, finish_guest, start_guest
@@ -71,7 +71,7 @@ def main(cfg: Path) -> dict:
                 lambda: rr.enable(shadowed))
 
         # Enabled from the first instruction, disabled while the guest runs:
-        # it must go on, in normal operation, to its end.
+        # it must go on, on shared shadows, to its end.
         guest = start_guest(privcmd, cfg, "rr", overrides=('name="rr-checks-disable"',))
         try:
             results.update(disable_while_running(privcmd, rr, guest))
@@ -105,6 +105,11 @@ def refusals(privcmd, rr: RrControl, pv: int) -> dict:
         "mode after disable": rr.stats(pv).mode,
         "shadow pool after disable": rr.stats(pv).shadow_mb,
         "disable twice": outcome(lambda: rr.disable(pv)),
+        "enable on shared shadows": outcome(lambda: rr.enable(pv)),
+        "shadow off": outcome(lambda: disable_shadow(privcmd, pv)),
+        "shadow pool after shadow off": rr.stats(pv).shadow_mb,
+        "enable again": outcome(lambda: rr.enable(pv)),
+        "disable again": outcome(lambda: rr.disable(pv)),
         "enable dom0": outcome(lambda: rr.enable(0)),
         "enable a missing domain": outcome(lambda: rr.enable(7777)),
     }
@@ -122,6 +127,9 @@ def disable_while_running(privcmd, rr: RrControl, guest) -> dict:
     results["position before disable"] = rr.stats(guest.domid).totals()["position"]
     results["own shadows before disable"] = [v.shadows for v in rr.stats(guest.domid).vcpus]
     results["disable while running"] = outcome(lambda: rr.disable(guest.domid))
+    stats = rr.stats(guest.domid)
+    results["shared shadows after disable"] = {
+        "pool": stats.shadow_mb, "own shadows": [v.shadows for v in stats.vcpus]}
     results["run after disable"] = finish_guest(privcmd, guest).as_dict()
     return results
 
