@@ -6,6 +6,7 @@ import json
 import pytest
 
 from tests.lab.dom0run import assert_xen_healthy, dom0_json
+from xenrr.hypercalls.abi import lib
 from xenrr.lab.guest import linux_guest, results
 from xenrr.lab.xenbuild import Series
 
@@ -24,7 +25,7 @@ def test_info_reports_the_interface_and_the_build(lab):
     info = json.loads(result.stdout)
     assert info["xen"]["version"] == "4.17.5-xenrr"
     assert info["xen"]["changeset"] == f"xenrr series {Series.load().digest}"
-    assert info["xenrr"]["interface_version"] == 2
+    assert info["xenrr"]["interface_version"] == lib.XEN_RR_INTERFACE_VERSION == 3
     assert {"pv", "pos_sync_entry", "per_vcpu_shadows"} <= set(info["xenrr"]["features"])
     assert info["xenrr"]["max_vcpus"] == 64
 

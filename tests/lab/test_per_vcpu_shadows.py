@@ -14,6 +14,7 @@ pytestmark = pytest.mark.lab
 
 RUNS = 10
 PRIVATE_ITERATIONS = 60_000_000   # tens of seconds under TCG: time to act from dom0
+AT_POSITION_ITERATIONS = 600_000_000   # time to see vCPU 0 in its loop first
 
 
 def recorded_runs(lab, cfgs) -> list[dict]:
@@ -71,6 +72,29 @@ def test_a_frame_can_be_writable_for_one_vcpu_and_absent_for_the_other(lab):
     assert (vcpu0["access"], vcpu0["mapped"], vcpu0["entries"]) == ("none", "none", 0)
     assert vcpu1["access"] == "rw"
     # Given back, the frame is read and the guest finishes and checks itself.
+    run = out["run"]
+    assert run["reason"] == "poweroff", run["console"]
+    assert report.parse(run["console"]).passed
+    assert_xen_healthy(lab)
+
+
+def test_a_reduction_waits_for_the_vcpus_next_position(lab):
+    out = dom0_json(lab, "reduce_at_position.py",
+                    micro.config("private", vcpus=2, iterations=AT_POSITION_ITERATIONS),
+                    timeout=900)
+    before = out["before"]
+    # Asked while vCPU 0 runs its loop (no entry into Xen): it waits.
+    requested = out["requested"]
+    assert (requested["pending"], requested["access"]) == ("none", "rw")
+    assert out["stats when requested"]["reductions"] == before["reductions"] == 0
+    # It took effect at the first synchronous entry after the loop, and held.
+    after = out["after"]
+    assert after["reductions"] == 1
+    assert after["reduction_position"] == before["position"] + 1
+    assert out["stuck"]["shadow_faults_per_second"] > 100
+    applied = out["applied"]
+    assert (applied["pending"], applied["access"], applied["mapped"],
+            applied["entries"]) == (None, "none", "none", 0)
     run = out["run"]
     assert run["reason"] == "poweroff", run["console"]
     assert report.parse(run["console"]).passed

@@ -123,7 +123,7 @@ struct xen_domctl_getdomaininfo {
     struct xen_arch_domainconfig arch_config;
 };
 
-#define XEN_RR_INTERFACE_VERSION 2
+#define XEN_RR_INTERFACE_VERSION 3
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2
@@ -145,6 +145,9 @@ struct xen_domctl_getdomaininfo {
 #define XEN_RR_ACCESS_read 1
 #define XEN_RR_ACCESS_write 2
 #define XEN_RR_ACCESS_rw 3
+#define XEN_RR_FRAME_at_position 1
+#define XEN_RR_FRAME_pending 2
+#define XEN_RR_MAX_PENDING 16
 
 struct xen_rr_info {
     uint32_t interface_version;
@@ -176,6 +179,8 @@ struct xen_rr_stats {
     uint64_t records;
     uint64_t bytes;
     uint64_t shadows;
+    uint64_t reductions;
+    uint64_t reduction_position;
 };
 
 struct xen_rr_frame {
@@ -184,6 +189,8 @@ struct xen_rr_frame {
     uint32_t access;
     uint32_t mapped;
     uint32_t entries;
+    uint32_t flags;
+    uint32_t pending;
 };
 
 struct xen_domctl_rr_op {

@@ -38,6 +38,8 @@ STATS = {**COMMON, **{
 FRAME = {**COMMON, **{
     errno.ENOENT: (DomainStateError, "record/replay is not enabled for this domain"),
     errno.EINVAL: (UsageError, "no such vCPU or access, or the frame is not the domain's"),
+    errno.EBUSY: (DomainStateError, f"the vCPU already has {lib.XEN_RR_MAX_PENDING} "
+                  "reductions waiting for its next position"),
 }}
 
 
@@ -64,6 +66,8 @@ class VcpuStats:
     records: int
     bytes: int
     shadows: int
+    reductions: int           # reductions taken effect at a position
+    reduction_position: int   # the position of the last one
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class FrameAccess:
     access: str          # a RR_ACCESS name: none, read, rw
     mapped: str          # the strongest access the vCPU's shadow entries grant
     entries: int         # how many of its shadow entries map the frame
+    pending: str | None  # the access waiting for the vCPU's next position, if any
 
 
 @dataclass(frozen=True)
@@ -143,8 +148,13 @@ class RrControl:
         return self._op(domid, lib.XEN_DOMCTL_RR_OP_get_stats,
                         f"stats of domain {domid} vCPU {vcpu}", STATS, fill, answer="stats")
 
-    def set_frame_access(self, domid: int, mfn: int, vcpu: int, access: str) -> None:
-        """Let vCPU `vcpu` do only `access` (none, read, rw) with frame `mfn`."""
+    def set_frame_access(self, domid: int, mfn: int, vcpu: int, access: str,
+                         at_position: bool = False) -> None:
+        """Let vCPU `vcpu` do only `access` (none, read, rw) with frame `mfn`.
+
+        Now, or with `at_position` at the vCPU's next position: the point of
+        its execution where CREW logs a reduction and replay repeats it.
+        """
         if access not in RR_ACCESS or access == "write":
             raise UsageError(f"unknown access {access!r}: choose none, read or rw")
 
@@ -152,6 +162,7 @@ class RrControl:
             u.frame.mfn = mfn
             u.frame.vcpu = vcpu
             u.frame.access = RR_ACCESS[access]
+            u.frame.flags = lib.XEN_RR_FRAME_at_position if at_position else 0
         self._op(domid, lib.XEN_DOMCTL_RR_OP_set_frame_access,
                  f"frame {mfn:#x} of domain {domid}", FRAME, fill)
 
@@ -162,7 +173,9 @@ class RrControl:
         out = self._op(domid, lib.XEN_DOMCTL_RR_OP_query_frame,
                        f"frame {mfn:#x} of domain {domid}", FRAME, fill, answer="frame")
         names = {v: k for k, v in RR_ACCESS.items()}
-        return FrameAccess(mfn, vcpu, names[out.access], names[out.mapped], out.entries)
+        pending = names[out.pending] if out.flags & lib.XEN_RR_FRAME_pending else None
+        return FrameAccess(mfn, vcpu, names[out.access], names[out.mapped], out.entries,
+                           pending)
 
     def stats(self, domid: int) -> DomainStats:
         first = self.vcpu_stats(domid, 0)

@@ -42,31 +42,37 @@ def main(cfg: Path) -> dict:
             destroy(guest.domid)
 
 
+def vcpu1_page(guest):
+    """vCPU 1's first private page, once the guest has printed where it is."""
+    pages = report.parse(guest.console_log.read_text(errors="replace")[
+        guest.console_offset:]).pages
+    return next((p for p in pages if p.region == "private" and p.vcpu == 1
+                 and p.index == 0), None)
+
+
+def stuck(rr, domid: int, vcpu: int, samples: list):
+    """Whether `vcpu` only faults now: its position stands still, its shadow faults climb."""
+    before = rr.stats(domid).vcpus[vcpu]
+    time.sleep(1)
+    after = rr.stats(domid).vcpus[vcpu]
+    samples.append((after.position, after.shadow_faults))
+    if after.position == before.position and after.shadow_faults > before.shadow_faults:
+        return {"position": after.position,
+                "shadow_faults_per_second": after.shadow_faults - before.shadow_faults}
+    return None
+
+
 def observe(privcmd, guest) -> dict:
     out, samples = {}, []
     rr = RrControl(privcmd)
-
-    def vcpu1_page():
-        pages = report.parse(guest.console_log.read_text(errors="replace")[
-            guest.console_offset:]).pages
-        return next((p for p in pages if p.region == "private" and p.vcpu == 1
-                     and p.index == 0), None)
-    page = wait_for(vcpu1_page, "the guest's page lines", samples)
+    page = wait_for(lambda: vcpu1_page(guest), "the guest's page lines", samples)
     out["mfn"] = page.mfn
 
     rr.set_frame_access(guest.domid, page.mfn, 0, "none")
     out["running"] = [asdict(rr.query_frame(guest.domid, page.mfn, v)) for v in (0, 1)]
 
-    def vcpu0_stuck():
-        before = rr.stats(guest.domid).vcpus[0]
-        time.sleep(1)
-        after = rr.stats(guest.domid).vcpus[0]
-        samples.append((after.position, after.shadow_faults))
-        if after.position == before.position and after.shadow_faults > before.shadow_faults:
-            return {"position": after.position,
-                    "shadow_faults_per_second": after.shadow_faults - before.shadow_faults}
-        return None
-    out["stuck"] = wait_for(vcpu0_stuck, "vCPU 0 to reach vCPU 1's frame", samples)
+    out["stuck"] = wait_for(lambda: stuck(rr, guest.domid, 0, samples),
+                            "vCPU 0 to reach vCPU 1's frame", samples)
     out["while stuck"] = [asdict(rr.query_frame(guest.domid, page.mfn, v)) for v in (0, 1)]
 
     rr.set_frame_access(guest.domid, page.mfn, 0, "rw")
