@@ -33,7 +33,8 @@ def wait_for(condition, what: str, samples: list):
     return found
 
 
-def main(cfg: Path) -> dict:
+def recorded(cfg: Path, observe) -> dict:
+    """Start the guest recorded, hand it to observe(privcmd, guest), destroy it after."""
     with Privcmd() as privcmd:
         guest = start_guest(privcmd, cfg, "rr")
         try:
@@ -82,4 +83,4 @@ def observe(privcmd, guest) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(Path(sys.argv[1]))))
+    print(json.dumps(recorded(Path(sys.argv[1]), observe)))

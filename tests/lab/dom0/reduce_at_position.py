@@ -16,19 +16,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from frame_access import stuck, vcpu1_page, wait_for
-from xenrr.hypercalls.privcmd import Privcmd
+from frame_access import recorded, stuck, vcpu1_page, wait_for
 from xenrr.hypercalls.rr import RrControl
-from xenrr.lab.domu import destroy, finish_guest, start_guest
-
-
-def main(cfg: Path) -> dict:
-    with Privcmd() as privcmd:
-        guest = start_guest(privcmd, cfg, "rr")
-        try:
-            return observe(privcmd, guest)
-        finally:
-            destroy(guest.domid)
+from xenrr.lab.domu import finish_guest
 
 
 def observe(privcmd, guest) -> dict:
@@ -58,4 +48,4 @@ def observe(privcmd, guest) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(Path(sys.argv[1]))))
+    print(json.dumps(recorded(Path(sys.argv[1]), observe)))
