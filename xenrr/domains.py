@@ -1,13 +1,21 @@
-"""Naming domains: every xenrr command takes a domain by name or by id, as xl does."""
+"""Naming domains: every xenrr command takes a domain by name or by id, as xl does.
 
+Creating one goes through xl, so that a domain xenrr records or runs is built
+exactly as `xl create` builds it.
+"""
+
+import os
+import subprocess
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from xenrr.errors import UsageError
+from xenrr.errors import ToolstackError, UsageError
 from xenrr.hypercalls.domctl import DomainInfo, getdomaininfo
-from xenrr.hypercalls.errors import NoSuchDomainError
+from xenrr.hypercalls.errors import DomainStateError, NoSuchDomainError
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import RrControl
 from xenrr.hypercalls.xenstore import Xenstore, XenstoreError
+from xenrr.xlcfg import load
 
 MAX_DOMID = 0x7FEF  # DOMID_FIRST_RESERVED - 1
 
@@ -50,3 +58,40 @@ def status_snapshot(privcmd: Privcmd, spec: str) -> dict:
     return {"domid": domain.domid, "name": domain.name, "state": domain.info.state,
             "mode": stats.mode, "nr_vcpus": stats.nr_vcpus, "shadow_mb": stats.shadow_mb,
             "vcpus": [asdict(v) for v in stats.vcpus], "totals": stats.totals()}
+
+
+def xl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["xl", *args], capture_output=True, text=True)
+
+
+def destroy(domid: int) -> None:
+    """Destroy the domain if it still exists (whatever state it is in)."""
+    xl("destroy", str(domid))
+
+
+def config_name(cfg: os.PathLike, overrides: Sequence[str] = ()) -> str:
+    """The name a domain created from cfg with xl-style KEY=VALUE overrides gets."""
+    name = load(cfg, overrides).get("name")
+    if not isinstance(name, str) or not name:
+        raise UsageError(f"{os.fspath(cfg)}: no name = \"...\" setting")
+    return name
+
+
+def create_paused(privcmd: Privcmd, cfg: os.PathLike, overrides: Sequence[str] = ()) -> Domain:
+    """Create the domain as `xl create -p CFG KEY=VALUE...` does: built completely, not run.
+
+    Paused so that a mode (rr, shadow) is set before its first instruction.
+    A name already in use is refused before xl runs, since xl would fail
+    only after building most of the domain.
+    """
+    name = config_name(cfg, overrides)
+    try:
+        resolve(privcmd, name)
+        raise DomainStateError(f"a domain named {name} already exists")
+    except NoSuchDomainError:
+        pass
+    proc = xl("create", "-p", os.fspath(cfg), *overrides)
+    if proc.returncode != 0:
+        raise ToolstackError(f"xl create {os.fspath(cfg)} failed: "
+                             f"{(proc.stderr or proc.stdout).strip()}")
+    return resolve(privcmd, name)

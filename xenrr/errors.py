@@ -29,6 +29,10 @@ class HypercallError(XenrrError):
     """A hypercall failed or the hypervisor cannot do what was asked."""
 
 
+class ToolstackError(XenrrError):
+    """xl, which xenrr asks to create and destroy domains, failed."""
+
+
 class ModelError(XenrrError):
     """A CREW history or constraint log violates the protocol."""
 

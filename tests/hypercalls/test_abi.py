@@ -16,7 +16,9 @@ from xenrr.hypercalls.abi import CDEF, ffi, lib
 from xenrr.lab.paths import cache_dir
 from xenrr.lab.xenbuild import Series, XenTree
 
-TOP_LEVEL = ["struct xen_domctl", "struct xen_sysctl", "struct privcmd_hypercall"]
+TOP_LEVEL = ["struct xen_domctl", "struct xen_sysctl", "struct xen_rr_ring_header",
+             "struct privcmd_hypercall", "struct privcmd_mmap_resource",
+             "struct ioctl_evtchn_bind_interdomain"]
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +51,9 @@ def defines() -> list[str]:
 
 def c_program() -> str:
     lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <stdint.h>",
-             "#include <xen/privcmd.h>", "#include <public/xen.h>",
+             "#include <xen/privcmd.h>", "#include <xen/evtchn.h>", "#include <public/xen.h>",
              "#include <public/version.h>", "#include <public/domctl.h>",
-             "#include <public/sysctl.h>",
+             "#include <public/sysctl.h>", "#include <public/memory.h>",
              "int main(void)", "{"]
     for ctype in TOP_LEVEL:
         lines.append(f'    printf("{ctype} . 0 %zu\\n", sizeof({ctype}));')

@@ -25,8 +25,8 @@ def test_info_reports_the_interface_and_the_build(lab):
     info = json.loads(result.stdout)
     assert info["xen"]["version"] == "4.17.5-xenrr"
     assert info["xen"]["changeset"] == f"xenrr series {Series.load().digest}"
-    assert info["xenrr"]["interface_version"] == lib.XEN_RR_INTERFACE_VERSION == 3
-    assert {"pv", "pos_sync_entry", "per_vcpu_shadows"} <= set(info["xenrr"]["features"])
+    assert info["xenrr"]["interface_version"] == lib.XEN_RR_INTERFACE_VERSION == 5
+    assert {"pv", "pos_sync_entry", "per_vcpu_shadows", "crew"} <= set(info["xenrr"]["features"])
     assert info["xenrr"]["max_vcpus"] == 64
 
 

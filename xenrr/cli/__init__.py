@@ -25,6 +25,7 @@ COMMANDS = {
     "info": "xenrr.cli.info",
     "lab": "xenrr.cli.lab",
     "log": "xenrr.cli.log",
+    "record": "xenrr.cli.record",
     "replay": "xenrr.cli.replay",
     "status": "xenrr.cli.status",
 }

@@ -1,11 +1,11 @@
 """The binary interface xenrr speaks to Xen: one definition, in C syntax, for cffi.
 
 The text below mirrors Xen's public headers (xen/include/public/domctl.h,
-sysctl.h and version.h of Xen 4.17 with hypervisor-patches/ applied, and Linux's
-include/uapi/xen/privcmd.h) for exactly what xenrr uses. It is parsed by cffi,
-so sizes, offsets and constants come from it and nowhere else in Python;
-tests/hypercalls/test_abi.py compiles Xen's own headers and fails if any
-struct layout or #define here differs from them.
+sysctl.h, memory.h and version.h of Xen 4.17 with hypervisor-patches/ applied,
+and Linux's include/uapi/xen/privcmd.h and evtchn.h) for exactly what xenrr
+uses. It is parsed by cffi, so sizes, offsets and constants come from it and
+nowhere else in Python; tests/hypercalls/test_abi.py compiles Xen's own
+headers and fails if any struct layout or #define here differs from them.
 """
 
 import cffi
@@ -15,6 +15,21 @@ CDEF = """
 struct privcmd_hypercall {
     uint64_t op;
     uint64_t arg[5];
+};
+
+struct privcmd_mmap_resource {
+    uint16_t dom;
+    uint32_t type;
+    uint32_t id;
+    uint32_t idx;
+    uint64_t num;
+    uint64_t addr;
+};
+
+/* Linux include/uapi/xen/evtchn.h */
+struct ioctl_evtchn_bind_interdomain {
+    uint32_t remote_domain;
+    uint32_t remote_port;
 };
 
 /* xen/include/public/xen.h */
@@ -29,6 +44,9 @@ typedef uint16_t domid_t;
 #define XENVER_changeset 4
 typedef char xen_extraversion_t[16];
 typedef char xen_changeset_info_t[64];
+
+/* xen/include/public/memory.h */
+#define XENMEM_resource_rr_ring 3
 
 /* xen/include/public/sysctl.h */
 #define XEN_SYSCTL_INTERFACE_VERSION 0x15
@@ -64,6 +82,8 @@ struct xen_sysctl {
 
 /* xen/include/public/domctl.h */
 #define XEN_DOMCTL_INTERFACE_VERSION 0x15
+#define XEN_DOMCTL_pausedomain 3
+#define XEN_DOMCTL_unpausedomain 4
 #define XEN_DOMCTL_getdomaininfo 5
 #define XEN_DOMCTL_shadow_op 10
 #define XEN_DOMCTL_rr_op 87
@@ -123,13 +143,14 @@ struct xen_domctl_getdomaininfo {
     struct xen_arch_domainconfig arch_config;
 };
 
-#define XEN_RR_INTERFACE_VERSION 3
+#define XEN_RR_INTERFACE_VERSION 5
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2
 #define XEN_DOMCTL_RR_OP_get_stats 3
 #define XEN_DOMCTL_RR_OP_set_frame_access 4
 #define XEN_DOMCTL_RR_OP_query_frame 5
+#define XEN_DOMCTL_RR_OP_get_ring 6
 #define XEN_RR_MODE_off 0
 #define XEN_RR_MODE_record 1
 #define XEN_RR_MODE_replay 2
@@ -141,6 +162,8 @@ struct xen_domctl_getdomaininfo {
 #define XEN_RR_FEATURE_record 8
 #define XEN_RR_FEATURE_replay 16
 #define XEN_RR_FEATURE_per_vcpu_shadows 32
+#define XEN_RR_FEATURE_crew 64
+#define XEN_RR_ENABLE_crew 1
 #define XEN_RR_ACCESS_none 0
 #define XEN_RR_ACCESS_read 1
 #define XEN_RR_ACCESS_write 2
@@ -148,6 +171,7 @@ struct xen_domctl_getdomaininfo {
 #define XEN_RR_FRAME_at_position 1
 #define XEN_RR_FRAME_pending 2
 #define XEN_RR_MAX_PENDING 16
+#define XEN_RR_RING_wait 1
 
 struct xen_rr_info {
     uint32_t interface_version;
@@ -179,7 +203,8 @@ struct xen_rr_stats {
     uint64_t records;
     uint64_t bytes;
     uint64_t shadows;
-    uint64_t reductions;
+    uint32_t reductions;
+    uint32_t forced;
     uint64_t reduction_position;
 };
 
@@ -193,6 +218,20 @@ struct xen_rr_frame {
     uint32_t pending;
 };
 
+struct xen_rr_ring_info {
+    uint32_t vcpu;
+    uint32_t frames;
+    uint32_t evtchn;
+    uint32_t pad;
+};
+
+struct xen_rr_ring_header {
+    uint64_t prod;
+    uint64_t cons;
+    uint32_t size;
+    uint32_t flags;
+};
+
 struct xen_domctl_rr_op {
     uint32_t op;
     uint32_t pad;
@@ -201,6 +240,7 @@ struct xen_domctl_rr_op {
         struct xen_rr_enable enable;
         struct xen_rr_stats stats;
         struct xen_rr_frame frame;
+        struct xen_rr_ring_info ring;
     } u;
 };
 

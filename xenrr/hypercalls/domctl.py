@@ -28,6 +28,11 @@ def domctl(privcmd: Privcmd, cmd: int, domid: int, fill=None, *, what: str, mean
     return out
 
 
+# SHUTDOWN_* of public/sched.h.
+SHUTDOWN_REASONS = {0: "poweroff", 1: "reboot", 2: "suspend", 3: "crash", 4: "watchdog",
+                    5: "soft_reset"}
+
+
 @dataclass(frozen=True)
 class DomainInfo:
     domid: int
@@ -54,6 +59,14 @@ class DomainInfo:
         return bool(self.flags & lib.XEN_DOMINF_dying)
 
     @property
+    def shutdown_reason(self) -> str | None:
+        """Why the domain shut down (a SHUTDOWN_REASONS value), or None while it has not."""
+        if not self.flags & lib.XEN_DOMINF_shutdown:
+            return None
+        code = (self.flags >> lib.XEN_DOMINF_shutdownshift) & lib.XEN_DOMINF_shutdownmask
+        return SHUTDOWN_REASONS.get(code, str(code))
+
+    @property
     def state(self) -> str:
         """xl list's state letters."""
         flags = self.flags
@@ -61,6 +74,15 @@ class DomainInfo:
             ("r", lib.XEN_DOMINF_running), ("b", lib.XEN_DOMINF_blocked),
             ("p", lib.XEN_DOMINF_paused), ("s", lib.XEN_DOMINF_shutdown),
             ("d", lib.XEN_DOMINF_dying)))
+
+
+def pause_domain(privcmd: Privcmd, domid: int) -> None:
+    """Stop the domain's vCPUs (the toolstack's pause, counted: each pause needs an unpause)."""
+    domctl(privcmd, lib.XEN_DOMCTL_pausedomain, domid, what=f"pause domain {domid}")
+
+
+def unpause_domain(privcmd: Privcmd, domid: int) -> None:
+    domctl(privcmd, lib.XEN_DOMCTL_unpausedomain, domid, what=f"unpause domain {domid}")
 
 
 def getdomaininfo(privcmd: Privcmd, domid: int) -> DomainInfo:

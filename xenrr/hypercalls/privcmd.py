@@ -21,12 +21,12 @@ HYPERCALL_BUFFERS = "/dev/xen/hypercall"
 PAGE = mmap.PAGESIZE
 
 
-def _ioc_none(kind: str, nr: int, size: int) -> int:
-    """Linux's _IOC(_IOC_NONE, kind, nr, size), as privcmd.h defines its ioctls."""
+def ioc_none(kind: str, nr: int, size: int) -> int:
+    """Linux's _IOC(_IOC_NONE, kind, nr, size), as privcmd.h and evtchn.h define their ioctls."""
     return (size << 16) | (ord(kind) << 8) | nr
 
 
-IOCTL_PRIVCMD_HYPERCALL = _ioc_none("P", 0, ffi.sizeof("struct privcmd_hypercall"))
+IOCTL_PRIVCMD_HYPERCALL = ioc_none("P", 0, ffi.sizeof("struct privcmd_hypercall"))
 
 _libc_ffi = cffi.FFI()
 _libc_ffi.cdef("int mlock(const void *addr, size_t len);")
@@ -94,9 +94,12 @@ class Privcmd:
         call.op = op
         for i, a in enumerate(args):
             call.arg[i] = a
-        request = bytearray(ffi.buffer(call))
+        return self.ioctl(IOCTL_PRIVCMD_HYPERCALL, call, what=what, meanings=meanings)
+
+    def ioctl(self, request: int, arg, *, what: str, meanings=None) -> int:
+        """Issue ioctl `request` with the cffi struct `arg`; its result, or the mapped error."""
         try:
-            return fcntl.ioctl(self.fd, IOCTL_PRIVCMD_HYPERCALL, request)
+            return fcntl.ioctl(self.fd, request, bytearray(ffi.buffer(arg)))
         except OSError as e:
             if e.errno == errno.ENOTTY:
                 raise NoXenError(f"{PRIVCMD} is not a Xen privcmd device") from None

@@ -6,6 +6,7 @@ for it (public/domctl.h), so a refusal reaches the user as a sentence.
 
 import errno
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 from xenrr.hypercalls.abi import RR_ACCESS, RR_FEATURES, RR_MODES, ffi, lib
 from xenrr.hypercalls.domctl import domctl
@@ -42,6 +43,20 @@ FRAME = {**COMMON, **{
                   "reductions waiting for its next position"),
 }}
 
+RING = {**COMMON, **{
+    errno.ENOENT: (DomainStateError, "record/replay is not enabled for this domain"),
+    errno.EINVAL: (UsageError, "no such vCPU"),
+    errno.EOPNOTSUPP: (DomainStateError, "the domain is not recorded with CREW: only then "
+                                         "does Xen keep log rings"),
+}}
+
+
+class RingInfo(NamedTuple):
+    """Where one vCPU's log ring is: its frames (header first), and the domain's port."""
+
+    frames: int
+    evtchn: int   # unbound port in the recorded domain, for dom0 to bind
+
 
 @dataclass(frozen=True)
 class RrInfo:
@@ -67,6 +82,7 @@ class VcpuStats:
     bytes: int
     shadows: int
     reductions: int           # reductions taken effect at a position
+    forced: int               # of which forced before the vCPU reached one (CREW)
     reduction_position: int   # the position of the last one
 
 
@@ -114,7 +130,8 @@ class RrControl:
         out = domctl(self.privcmd, lib.XEN_DOMCTL_rr_op, domid, set_op, what=what,
                      meanings=meanings)
         if answer:
-            return ffi.new(f"struct xen_rr_{answer} *", getattr(out.u.rr_op.u, answer))
+            member = getattr(out.u.rr_op.u, answer)
+            return ffi.new(ffi.getctype(ffi.typeof(member), "*"), member)
         return None
 
     def info(self) -> RrInfo:
@@ -131,10 +148,13 @@ class RrControl:
                       out.max_vcpus)
 
     def enable(self, domid: int, mode: int = lib.XEN_RR_MODE_record,
-               position_mode: int = lib.XEN_RR_POSITION_sync_entry, shadow_mb: int = 0) -> None:
+               position_mode: int = lib.XEN_RR_POSITION_sync_entry, shadow_mb: int = 0,
+               crew: bool = False) -> None:
+        """Start rr on a paused domain; with `crew` every frame is under CREW."""
         def fill(u):
             u.enable.mode = mode
             u.enable.position_mode = position_mode
+            u.enable.flags = lib.XEN_RR_ENABLE_crew if crew else 0
             u.enable.shadow_mb = shadow_mb
         self._op(domid, lib.XEN_DOMCTL_RR_OP_enable, f"enable domain {domid}", ENABLE, fill)
 
@@ -176,6 +196,14 @@ class RrControl:
         pending = names[out.pending] if out.flags & lib.XEN_RR_FRAME_pending else None
         return FrameAccess(mfn, vcpu, names[out.access], names[out.mapped], out.entries,
                            pending)
+
+    def ring(self, domid: int, vcpu: int) -> RingInfo:
+        """The log ring of a vCPU of a domain recorded with CREW (XEN_DOMCTL_RR_OP_get_ring)."""
+        def fill(u):
+            u.ring.vcpu = vcpu
+        out = self._op(domid, lib.XEN_DOMCTL_RR_OP_get_ring,
+                       f"log ring of domain {domid} vCPU {vcpu}", RING, fill, answer="ring")
+        return RingInfo(out.frames, out.evtchn)
 
     def stats(self, domid: int) -> DomainStats:
         first = self.vcpu_stats(domid, 0)

@@ -15,14 +15,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from xenrr.domains import resolve, status_snapshot
+from xenrr.domains import config_name, create_paused, destroy, status_snapshot, xl
 from xenrr.errors import LabError, UsageError
-from xenrr.hypercalls.abi import lib
 from xenrr.hypercalls.domctl import enable_shadow, getdomaininfo
-from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import RrControl
-from xenrr.xlcfg import load
 
 CONSOLE_LOG_DIR = Path("/var/log/xen/console")
 XENCTX = "/usr/lib/xen-4.17/bin/xenctx"
@@ -30,17 +27,13 @@ MODES = ("native", "shadow", "rr")
 PRESERVE = ["on_poweroff=\"preserve\"", "on_crash=\"preserve\"", "on_reboot=\"preserve\"",
             "on_watchdog=\"preserve\"", "on_soft_reset=\"preserve\""]
 
-# SHUTDOWN_* of public/sched.h.
-SHUTDOWN_REASONS = {0: "poweroff", 1: "reboot", 2: "suspend", 3: "crash", 4: "watchdog",
-                    5: "soft_reset"}
-
 
 @dataclass
 class GuestRun:
     name: str
     domid: int
     mode: str            # one of MODES
-    reason: str          # a SHUTDOWN_REASONS value, or "timeout"
+    reason: str          # a domctl.SHUTDOWN_REASONS value, or "timeout"
     seconds: float       # from unpause to shutdown
     console: str
     shadow_mb: int       # the shadow pool Xen reported after the mode was set (0: none)
@@ -49,15 +42,6 @@ class GuestRun:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _xl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["xl", *args], capture_output=True, text=True)
-
-
-def destroy(domid: int) -> None:
-    """Destroy the domain if it still exists (whatever state it is in)."""
-    _xl("destroy", str(domid))
 
 
 def _console_since(path: Path, offset: int, settle: float = 0.3) -> str:
@@ -90,10 +74,9 @@ def _set_mode(privcmd: Privcmd, domid: int, mode: str, shadow_mb: int | None) ->
 def _wait_for_shutdown(privcmd: Privcmd, domid: int, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        info = getdomaininfo(privcmd, domid)
-        if info.flags & lib.XEN_DOMINF_shutdown:
-            code = (info.flags >> lib.XEN_DOMINF_shutdownshift) & lib.XEN_DOMINF_shutdownmask
-            return SHUTDOWN_REASONS.get(code, str(code))
+        reason = getdomaininfo(privcmd, domid).shutdown_reason
+        if reason is not None:
+            return reason
         time.sleep(0.2)
     return "timeout"
 
@@ -115,23 +98,13 @@ def start_guest(privcmd: Privcmd, cfg: Path, mode: str = "native",
     """Create cfg (with xl-style KEY=VALUE overrides) paused, set its mode, unpause it."""
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
-    name = load(cfg, overrides).get("name")
-    if not isinstance(name, str) or not name:
-        raise UsageError(f"{cfg}: no name = \"...\" setting")
-    try:
-        resolve(privcmd, name)
-        raise LabError(f"a domain named {name} already exists")
-    except NoSuchDomainError:
-        pass
+    name = config_name(cfg, overrides)
     console_log = CONSOLE_LOG_DIR / f"guest-{name}.log"
     console_offset = console_log.stat().st_size if console_log.exists() else 0
-    proc = _xl("create", "-p", str(cfg), *overrides, *PRESERVE)
-    if proc.returncode != 0:
-        raise LabError(f"xl create {cfg} failed: {(proc.stderr or proc.stdout).strip()}")
-    domid = resolve(privcmd, name).domid
+    domid = create_paused(privcmd, cfg, (*overrides, *PRESERVE)).domid
     try:
         pool = _set_mode(privcmd, domid, mode, shadow_mb)
-        proc = _xl("unpause", str(domid))
+        proc = xl("unpause", str(domid))
         if proc.returncode != 0:
             raise LabError(f"xl unpause {domid} failed: {proc.stderr.strip()}")
     except BaseException:
@@ -142,7 +115,7 @@ def start_guest(privcmd: Privcmd, cfg: Path, mode: str = "native",
 
 def _where_are_the_vcpus(privcmd: Privcmd, domid: int) -> str:
     """A hung guest's vCPUs: scheduler state, registers and stack (symbols if known)."""
-    text = _xl("vcpu-list", str(domid)).stdout
+    text = xl("vcpu-list", str(domid)).stdout
     system_map = sorted(Path("/boot").glob("System.map-*"))
     for vcpu in range(getdomaininfo(privcmd, domid).nr_vcpus):
         argv = [XENCTX, "-S", *(["-s", str(system_map[-1])] if system_map else []),
@@ -159,7 +132,8 @@ def finish_guest(privcmd: Privcmd, guest: StartedGuest, timeout: float = 300) ->
         reason = _wait_for_shutdown(privcmd, guest.domid,
                                     timeout - (time.monotonic() - guest.started))
         seconds = time.monotonic() - guest.started
-        final = status_snapshot(privcmd, str(guest.domid)) if guest.mode == "rr" else None
+        final = (status_snapshot(privcmd, str(guest.domid))
+                 if guest.mode == "rr" else None)
         if reason == "timeout":
             hang = _where_are_the_vcpus(privcmd, guest.domid)
     finally:

@@ -1,0 +1,84 @@
+"""record.recorder: the loop end to end, against a test double of the recorded domain."""
+
+import threading
+from types import SimpleNamespace
+
+from tests.record.fakering import FakeRing
+from tests.shadow.test_derive import as_record, racing_recording
+from tests.shadow.traces import HEADER
+from xenrr.formats import EndReason, TraceReader, TraceWriter
+from xenrr.formats import records as rec
+from xenrr.record.recorder import record
+from xenrr.record.ring import RingReader
+from xenrr.shadow.trace import check_trace
+
+
+class FakeDomain:
+    """Publishes a few events per wait, a vCPU's in its ring, out of seq order between
+    rings; shuts down (or asks the recorder to stop) once all are out."""
+
+    def __init__(self, events, nr_vcpus, stop=None, per_wait=2):
+        self.pending = list(enumerate(events))
+        self.rings = [FakeRing() for _ in range(nr_vcpus)]
+        self.stop = stop
+        self.per_wait = per_wait
+        self.calls = []
+
+    def wait(self, timeout):
+        batch, self.pending = self.pending[:self.per_wait], self.pending[self.per_wait:]
+        for seq, event in sorted(batch, key=lambda e: -e[1].vcpu):   # vCPU 1's ring first
+            self.rings[event.vcpu].put_record(seq, event)
+        if not self.pending and self.stop is not None:
+            self.stop.set()
+
+    def ended(self):
+        return EndReason.SHUTDOWN if not self.pending and self.stop is None else None
+
+    def stats(self):
+        return SimpleNamespace(vcpus=[SimpleNamespace(position=7 * v) for v in range(2)])
+
+    def pause(self):
+        self.calls.append("pause")
+
+    def unpause(self):
+        self.calls.append("unpause")
+
+    def disable(self):
+        self.calls.append("disable")
+
+
+def run(tmp_path, domain, stop, clock=None):
+    path = tmp_path / "t.xrr"
+    readers = [RingReader(r.buffer, v) for v, r in enumerate(domain.rings)]
+    shown = []
+    with TraceWriter(path, header=HEADER) as writer:
+        reason = record(domain, readers, writer, stop, shown.append,
+                        **({"clock": clock} if clock else {}))
+    return path, reason, shown
+
+
+def test_a_recording_until_shutdown_is_the_models_log(tmp_path):
+    recording = racing_recording()
+    domain = FakeDomain([as_record(e) for e in recording.events], 2)
+    ticks = iter(range(100))
+    path, reason, shown = run(tmp_path, domain, threading.Event(), lambda: next(ticks))
+    assert reason == EndReason.SHUTDOWN and domain.calls == []
+    with TraceReader(path) as r:
+        records = list(r.records())
+    assert records[1:-1] == [as_record(item) for item in recording.log]
+    assert records[-1].reason == EndReason.SHUTDOWN
+    assert check_trace(path)
+    assert shown and shown[0].positions == (0, 7) and shown[0].trace_bytes > 0
+
+
+def test_a_stop_pauses_drains_disables_and_unpauses(tmp_path):
+    stop = threading.Event()
+    recording = racing_recording()
+    domain = FakeDomain([as_record(e) for e in recording.events], 2, stop=stop, per_wait=3)
+    path, reason, _ = run(tmp_path, domain, stop)
+    assert reason == EndReason.STOPPED
+    assert domain.calls == ["pause", "disable", "unpause"]
+    with TraceReader(path) as r:
+        events = [x for x in r.records() if type(x) is rec.CrewEvent]
+    assert len(events) == len(recording.events)
+    assert check_trace(path)

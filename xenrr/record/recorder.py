@@ -1,0 +1,134 @@
+"""The record loop: drain every vCPU's ring, restore Xen's order, derive constraints, write.
+
+Xen wakes the recorder through an event channel when a ring crosses a
+quarter full or a vCPU starts waiting for room, and events coalesce, so the
+loop also polls every POLL_SECONDS. Everything goes to stream 0 of the
+trace: one stream keeps the order the checker needs (shadow/trace.py).
+
+The loop ends when the domain shuts down or dies (after one more drain, so
+nothing it logged is lost) or when asked to stop (SIGINT, SIGTERM: `stop`
+is set): the domain is paused, drained a last time, its recording disabled
+and unpaused, and the trace closed. If the recorder fails, recording is
+still disabled if Xen allows: a guest whose rings nobody drains waits for
+room for ever.
+"""
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from xenrr.errors import XenrrError
+from xenrr.formats import EndReason, TraceWriter
+from xenrr.formats import records as rec
+from xenrr.formats.errors import RecordError
+from xenrr.record.merge import SeqMerger
+from xenrr.record.ring import RingProtocolError, RingReader
+from xenrr.shadow.derive import ConstraintDeriver
+
+POLL_SECONDS = 0.05
+PROGRESS_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    events_per_second: float
+    trace_bytes: int
+    positions: tuple[int, ...]   # per vCPU
+
+
+def _decode(seq: int, rtype: int, body: bytes):
+    cls = rec.BY_TYPE.get(rtype)
+    if cls is None:
+        raise RingProtocolError(f"seq {seq}: unknown record type {rtype:#x}")
+    try:
+        return cls.CODEC.decode(body, 0, len(body))
+    except RecordError as e:
+        raise RingProtocolError(f"seq {seq}: {e}") from None
+
+
+class _Pipeline:
+    """Rings -> seq order -> records (constraints derived) -> the trace."""
+
+    def __init__(self, rings: list[RingReader], writer: TraceWriter):
+        self.rings = rings
+        self.writer = writer
+        self.merger = SeqMerger()
+        self.deriver = ConstraintDeriver()
+        self.entries = 0
+
+    def drain(self) -> None:
+        for ring in self.rings:
+            self.merger.add(ring.drain())
+        write, feed = self.writer.write, self.deriver.feed
+        for seq, rtype, body in self.merger.ready():
+            record = _decode(seq, rtype, body)
+            for r in feed(record) if type(record) is rec.CrewEvent else (record,):
+                write(r)
+            self.entries += 1
+
+
+def record(target, rings: list[RingReader], writer: TraceWriter, stop: threading.Event,
+           progress: Callable[[Progress], None] | None = None,
+           clock: Callable[[], float] = time.monotonic) -> EndReason:
+    """Record until the domain ends or `stop` is set; close the trace; the reason it ended.
+
+    `target` is the recorded domain (record/domain.py XenDomain, or a test
+    double): wait(timeout), ended() -> EndReason | None, stats(), pause(),
+    unpause(), disable().
+    """
+    pipeline = _Pipeline(rings, writer)
+    last, last_entries = clock(), 0
+    try:
+        while not stop.is_set():
+            target.wait(POLL_SECONDS)
+            reason = target.ended()
+            pipeline.drain()
+            if reason is not None:
+                break
+            writer.tick()
+            now = clock()
+            if progress is not None and now - last >= PROGRESS_SECONDS:
+                progress(Progress((pipeline.entries - last_entries) / (now - last),
+                                  os.stat(writer.partial).st_size,
+                                  tuple(v.position for v in target.stats().vcpus)))
+                last, last_entries = now, pipeline.entries
+        else:
+            reason = EndReason.STOPPED
+            _detach(target, pipeline.drain)
+        pipeline.merger.finish()
+    except BaseException:
+        with contextlib.suppress(XenrrError):  # e.g. the domain is gone: nothing waits then
+            _detach(target)
+        raise
+    writer.close(reason)
+    return reason
+
+
+def _detach(target, drain: Callable[[], None] = lambda: None) -> None:
+    """Stop recording a running domain: paused, drained a last time, disabled, unpaused."""
+    target.pause()
+    try:
+        drain()
+        target.disable()
+    finally:
+        target.unpause()
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stop` (the loop ends at its next turn) instead of killing.
+
+    An exception raised inside a drain could lose entries already taken off
+    a ring, so the signals only ask.
+    """
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,91 @@
+"""The consumer side of one vCPU's log ring (XEN_DOMCTL_RR_OP_get_ring, XENMEM_resource_rr_ring).
+
+Frame 0 of a ring is struct xen_rr_ring_header; the data area is frames
+1..n-1, and the free-running byte offset o lives at data[o % size]. Xen
+appends entries back to back, each an entry header (seq u64, type u32,
+length u32) and `length` body bytes padded with zeros to 8, and an entry
+may wrap around the end of the data area. Xen makes an entry's bytes
+visible before it advances prod; the reader loads prod, then the bytes, and
+stores cons only once the entries are copied out, so Xen never overwrites
+bytes not yet taken. (On x86 loads are not reordered with loads, nor stores
+with earlier loads, so plain loads and stores keep that order.)
+
+A ring is never trusted: prod moving backwards or past the data area's
+size, an entry running past prod, are protocol errors, reported with the
+vCPU and the byte offset. Sequence numbers are not checked here: a ring's
+entries need not be in seq order (a change forced on a vCPU takes its
+number when forced and reaches the vCPU's ring when the vCPU reaches its
+next position), and the merge refuses a number seen twice.
+"""
+
+import struct
+
+from xenrr.errors import HypercallError
+from xenrr.hypercalls.abi import ffi
+from xenrr.hypercalls.privcmd import PAGE
+
+ENTRY = struct.Struct("<QII")   # seq, type, length
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+_PROD = ffi.offsetof("struct xen_rr_ring_header", "prod")
+_CONS = ffi.offsetof("struct xen_rr_ring_header", "cons")
+_SIZE = ffi.offsetof("struct xen_rr_ring_header", "size")
+
+
+class RingProtocolError(HypercallError):
+    """Xen's side of a log ring broke the ring protocol."""
+
+
+class RingReader:
+    """Take the entries of one mapped ring: (seq, type, body) tuples, in ring order."""
+
+    def __init__(self, buffer, vcpu: int):
+        self.vcpu = vcpu
+        self._view = memoryview(buffer).cast("B")
+        self._data = self._view[PAGE:]
+        self.size = _U32.unpack_from(self._view, _SIZE)[0]
+        if self.size != len(self._data) or self.size % 8:
+            raise self._error(f"the header says {self.size} bytes of data, the mapping "
+                              f"holds {len(self._data)} (a multiple of 8 is expected)")
+        self.cons = _U64.unpack_from(self._view, _CONS)[0]
+
+    def _error(self, what: str) -> RingProtocolError:
+        return RingProtocolError(f"log ring of vCPU {self.vcpu}: {what}")
+
+    def drain(self) -> list[tuple[int, int, bytes]]:
+        """Every entry Xen has published, copied out; then cons is advanced past them."""
+        prod = _U64.unpack_from(self._view, _PROD)[0]
+        cons = self.cons
+        if not cons <= prod <= cons + self.size:
+            raise self._error(f"prod {prod} is outside [cons {cons}, cons + size {self.size}]")
+        entries = []
+        while cons < prod:
+            if prod - cons < ENTRY.size:
+                raise self._error(f"{prod - cons} bytes at offset {cons}: less than an "
+                                  "entry header")
+            seq, rtype, length = ENTRY.unpack(self._copy(cons, ENTRY.size))
+            room = prod - cons - ENTRY.size
+            if length > room:
+                raise self._error(f"the entry at offset {cons} has a body of {length} bytes, "
+                                  f"only {room} are published")
+            entries.append((seq, rtype, self._copy(cons + ENTRY.size, length)))
+            cons += ENTRY.size + (length + 7) // 8 * 8
+        if cons > prod:
+            raise self._error(f"the padding of the last entry runs past prod {prod}")
+        if entries:
+            _U64.pack_into(self._view, _CONS, cons)
+            self.cons = cons
+        return entries
+
+    def _copy(self, offset: int, length: int) -> bytes:
+        """Bytes [offset, offset + length) of the free-running stream, split if they wrap."""
+        start = offset % self.size
+        end = start + length
+        if end <= self.size:
+            return bytes(self._data[start:end])
+        return bytes(self._data[start:]) + bytes(self._data[:end - self.size])
+
+    def release(self) -> None:
+        """Let go of the mapping, so that it can be unmapped."""
+        self._data.release()
+        self._view.release()
