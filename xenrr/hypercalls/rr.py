@@ -41,6 +41,8 @@ FRAME = {**COMMON, **{
     errno.EINVAL: (UsageError, "no such vCPU or access, or the frame is not the domain's"),
     errno.EBUSY: (DomainStateError, f"the vCPU already has {lib.XEN_RR_MAX_PENDING} "
                   "reductions waiting for its next position"),
+    errno.EPERM: (DomainStateError, "the domain is recorded under CREW, which alone decides "
+                                    "what its vCPUs may access"),
 }}
 
 RING = {**COMMON, **{

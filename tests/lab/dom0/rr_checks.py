@@ -88,7 +88,8 @@ def refusals(privcmd, rr: RrControl, pv: int) -> dict:
         "enable unknown position mode": outcome(
             lambda: raw_rr_op(privcmd, pv, enable, mode=1, position_mode=5)),
         "enable unknown flags": outcome(
-            lambda: raw_rr_op(privcmd, pv, enable, mode=1, flags=1)),
+            lambda: raw_rr_op(privcmd, pv, enable, mode=1,
+                              flags=lib.XEN_RR_ENABLE_crew << 1)),
         "non-zero padding": outcome(lambda: raw_rr_op(privcmd, pv, enable, pad=1, mode=1)),
         "unknown sub-op": outcome(lambda: raw_rr_op(privcmd, pv, 9)),
         "enable replay": outcome(lambda: rr.enable(pv, mode=lib.XEN_RR_MODE_replay)),
@@ -97,8 +98,10 @@ def refusals(privcmd, rr: RrControl, pv: int) -> dict:
         "enable huge shadow pool": outcome(lambda: rr.enable(pv, shadow_mb=1 << 30)),
         "stats of a missing vCPU": outcome(lambda: rr.vcpu_stats(pv, 99)),
         "mode before enable": rr.stats(pv).mode,
+        "ring while off": outcome(lambda: rr.ring(pv, 0)),
         "enable paused PV": outcome(lambda: rr.enable(pv)),
         "mode after enable": rr.stats(pv).mode,
+        "ring without CREW": outcome(lambda: rr.ring(pv, 0)),
         "shadow pool after enable": rr.stats(pv).shadow_mb,
         "enable twice": outcome(lambda: rr.enable(pv)),
         "disable": outcome(lambda: rr.disable(pv)),
@@ -110,6 +113,10 @@ def refusals(privcmd, rr: RrControl, pv: int) -> dict:
         "shadow pool after shadow off": rr.stats(pv).shadow_mb,
         "enable again": outcome(lambda: rr.enable(pv)),
         "disable again": outcome(lambda: rr.disable(pv)),
+        "enable with CREW": outcome(lambda: rr.enable(pv, crew=True)),
+        "ring frames": rr.ring(pv, 0).frames,
+        "ring of a missing vCPU": outcome(lambda: rr.ring(pv, 99)),
+        "disable CREW": outcome(lambda: rr.disable(pv)),
         "enable dom0": outcome(lambda: rr.enable(0)),
         "enable a missing domain": outcome(lambda: rr.enable(7777)),
     }
