@@ -16,9 +16,8 @@ rips of exactly the positions its Frame refers to.
 
 from xenrr.formats import records as rec
 from xenrr.shadow.clocks import VectorClocks
-from xenrr.shadow.crew import Constraint, Frame, describe
-from xenrr.shadow.errors import IllegalTransition
-from xenrr.shadow.trace import _ACCESS, _STATES
+from xenrr.shadow.crew import Constraint, Frame
+from xenrr.shadow.trace import ACCESS, unknown_state
 
 
 class ConstraintDeriver:
@@ -35,11 +34,9 @@ class ConstraintDeriver:
         """
         actor, gfn, (count, rip) = event.vcpu, event.gfn, event.position
         try:
-            old, new = _ACCESS[event.old_state], _ACCESS[event.new_state]
+            old, new = ACCESS[event.old_state], ACCESS[event.new_state]
         except KeyError:
-            raise IllegalTransition(f"{describe(actor, gfn, count)}: CREW state "
-                                    f"{event.old_state}->{event.new_state} is not one of "
-                                    f"{_STATES}") from None
+            raise unknown_state(actor, gfn, count, event.old_state, event.new_state) from None
         fr = self._frames.get(gfn)
         if fr is None:
             fr = self._frames[gfn] = Frame(gfn)

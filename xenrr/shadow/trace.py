@@ -33,9 +33,16 @@ from xenrr.shadow.sharing import Sharing, analyse
 
 T = TypeVar("T")
 
-_ACCESS = {CrewState.NONE: Access.NONE, CrewState.CR: Access.READ, CrewState.EW: Access.WRITE}
-_STATE = {access: state for state, access in _ACCESS.items()}
+# A crew_event's states as the model's accesses, and back.
+ACCESS = {CrewState.NONE: Access.NONE, CrewState.CR: Access.READ, CrewState.EW: Access.WRITE}
+_STATE = {access: state for state, access in ACCESS.items()}
 _STATES = ", ".join(f"{s.value} ({s.name})" for s in CrewState)
+
+
+def unknown_state(actor: int, frame: int, count: int, old: int, new: int) -> IllegalTransition:
+    """The error for a crew_event whose old or new state is not a CREW state."""
+    return IllegalTransition(f"{describe(actor, frame, count)}: CREW state {old}->{new} is not "
+                             f"one of {_STATES}")
 _EVENT, _CONSTRAINT = rec.CrewEvent, rec.Constraint
 
 
@@ -91,7 +98,7 @@ def read_history(reader: TraceReader, extents: dict[int, list[int]] | None = Non
     event_type, constraint_type = _EVENT.TYPE, _CONSTRAINT.TYPE
     header = RECORD_HEADER.size
     rips: dict[int, tuple[int, int]] = {}
-    access = _ACCESS
+    access = ACCESS
     make = tuple.__new__  # what NamedTuple._make does, without its extra call
     for chunk in reader.chunks():
         data = chunk.data
@@ -112,8 +119,7 @@ def read_history(reader: TraceReader, extents: dict[int, list[int]] | None = Non
                     try:
                         event = make(CrewEvent, (actor, frame, access[old], access[new], count))
                     except KeyError:
-                        raise IllegalTransition(f"{describe(actor, frame, count)}: CREW state "
-                                                f"{old}->{new} is not one of {_STATES}") from None
+                        raise unknown_state(actor, frame, count, old, new) from None
                     if extents is not None:
                         _extend(extents, actor, count)
                     yield event
