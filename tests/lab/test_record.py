@@ -10,12 +10,11 @@ from tests.lab.dom0run import assert_xen_healthy
 from xenrr.formats import TraceReader
 from xenrr.formats import records as rec
 from xenrr.lab.guest import linux_guest, results
-from xenrr.lab.paths import cache_dir
+from xenrr.lab.recording import record_guest, trace_path
 from xenrr.shadow.trace import check_trace
 
 pytestmark = pytest.mark.lab
 
-PRESERVE = ['on_poweroff="preserve"', 'on_crash="preserve"']
 # Every racing increment is a CREW handover: a few thousand keep a recording
 # to a minute or two under TCG.
 ITERATIONS = 3000
@@ -24,14 +23,6 @@ ITERATIONS = 3000
 @pytest.fixture(scope="module")
 def small_cfg():
     return linux_guest(["race", "locked"], iterations=ITERATIONS, vcpus=2)
-CONSOLE = "/var/log/xen/console/guest-xenrr-guest.log"
-
-
-def traces():
-    """Where dom0 writes traces the host then reads (the cache is shared with dom0)."""
-    d = cache_dir() / "lab" / "traces"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def xenrr_host(*args):
@@ -41,26 +32,18 @@ def xenrr_host(*args):
 
 @pytest.fixture(scope="module")
 def recording(lab, small_cfg):
-    trace = traces() / "linux.xrr"
-    for stale in (trace, trace.with_name(trace.name + ".partial")):
-        stale.unlink(missing_ok=True)
-    lab.run(["sh", "-c", f": > {CONSOLE}"])
-    result = lab.run(["xenrr", "record", "-q", "-c", str(small_cfg), "-o", str(trace),
-                      *PRESERVE], timeout=900)
-    console = lab.run(["cat", CONSOLE]).stdout
-    lab.run(["xl", "destroy", "xenrr-guest"])
-    return result, trace, console
+    return record_guest(lab, small_cfg, "linux")
 
 
 def test_the_recorded_guest_completes_and_its_locked_check_passes(recording):
-    result, trace, console = recording
+    result = recording.result
     assert result.returncode == 0, result.stderr
     assert "(shutdown)" in result.stderr, result.stderr
-    assert results(console)["locked"]["verdict"] == "ok", console
+    assert results(recording.console)["locked"]["verdict"] == "ok", recording.console
 
 
 def test_the_trace_verifies_and_the_model_accepts_its_crew_history(recording):
-    _, trace, _ = recording
+    trace = recording.trace
     verify = xenrr_host("log", "verify", trace)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     summary = check_trace(trace)
@@ -69,7 +52,7 @@ def test_the_trace_verifies_and_the_model_accepts_its_crew_history(recording):
 
 
 def test_both_vcpus_have_crew_events_and_the_header_names_the_build(recording):
-    _, trace, _ = recording
+    trace = recording.trace
     with TraceReader(trace) as reader:
         recs = list(reader.records())
     header = recs[0]
@@ -82,7 +65,7 @@ def test_both_vcpus_have_crew_events_and_the_header_names_the_build(recording):
 
 
 def test_log_sharing_names_the_hottest_frames(recording):
-    _, trace, _ = recording
+    trace = recording.trace
     sharing = xenrr_host("log", "sharing", "--json", "--top", "3", trace)
     assert sharing.returncode == 0, sharing.stderr
     out = json.loads(sharing.stdout)
@@ -90,12 +73,10 @@ def test_log_sharing_names_the_hottest_frames(recording):
 
 
 def test_a_killed_recorder_leaves_complete_chunks_that_verify(lab, small_cfg):
-    trace = traces() / "killed.xrr"
+    trace = trace_path(lab, "killed")
     partial = trace.with_name(trace.name + ".partial")
-    for stale in (trace, partial):
-        stale.unlink(missing_ok=True)
-    script = (f"xenrr record -q -c {small_cfg} -o {trace} & pid=$!; sleep 20; "
-              "kill -9 $pid; wait $pid; xl destroy xenrr-guest")
+    script = (f"xenrr record -q -c {small_cfg} -o {lab.share.in_dom0(trace)} & pid=$!; "
+              "sleep 20; kill -9 $pid; wait $pid; xl destroy xenrr-guest")
     lab.run(["sh", "-c", script], timeout=300)
     assert partial.exists() and not trace.exists()
     with TraceReader(partial) as reader:
@@ -111,12 +92,13 @@ def test_a_killed_recorder_leaves_complete_chunks_that_verify(lab, small_cfg):
 
 
 def test_recording_dom0_or_a_recorded_domain_twice_is_refused(lab, small_cfg):
-    dom0 = lab.run(["xenrr", "record", "0", "-o", str(traces() / "dom0.xrr")])
+    first, second, dom0_trace = (lab.share.in_dom0(trace_path(lab, name))
+                                 for name in ("first", "second", "dom0"))
+    dom0 = lab.run(["xenrr", "record", "0", "-o", str(dom0_trace)])
     assert dom0.returncode != 0 and dom0.stderr.count("\n") == 1, dom0.stderr
     script = (f"xl create -p {small_cfg} >/dev/null 2>&1; "
-              f"xenrr record -q xenrr-guest -o {traces() / 'first.xrr'} --force & pid=$!; "
-              "sleep 8; "
-              f"xenrr record xenrr-guest -o {traces() / 'second.xrr'} --force; rc=$?; "
+              f"xenrr record -q xenrr-guest -o {first} & pid=$!; sleep 8; "
+              f"xenrr record xenrr-guest -o {second}; rc=$?; "
               "kill $pid; wait $pid; xl destroy xenrr-guest; exit $rc")
     twice = lab.run(["sh", "-c", script], timeout=300)
     assert twice.returncode != 0

@@ -11,6 +11,9 @@ a person when something goes wrong. The layout, used by both sides:
   results/N.out, .err  the command's output, written while it runs
   results/N.status     {"returncode", "elapsed", "timed_out", "error"}: written
                        last (by rename), so its presence means the command ended
+  files/               what dom0's commands write for the host to read (traces):
+                       the only place writable from both sides (xenrr's cache is
+                       read-only in dom0)
 
 Stdlib only, and nothing from xenrr outside this module: it must start fast
 inside dom0 under TCG.
@@ -25,6 +28,7 @@ import time
 from pathlib import Path
 
 POLL_SECONDS = 0.05
+DOM0_ROOT = Path("/xenrr-lab")   # where dom0 mounts the share (dom0/init, dom0/stage2)
 
 
 class Share:
@@ -37,10 +41,15 @@ class Share:
         self.ready = self.root / "ready"
         self.requests = self.root / "requests"
         self.results = self.root / "results"
+        self.files = self.root / "files"
 
     def create(self) -> None:
-        for d in (self.requests, self.results):
+        for d in (self.requests, self.results, self.files):
             d.mkdir(parents=True, exist_ok=True)
+
+    def in_dom0(self, path: Path) -> Path:
+        """The path dom0 knows a file of the share by."""
+        return DOM0_ROOT / Path(path).relative_to(self.root)
 
     def request(self, n: int) -> Path:
         return self.requests / f"{n:06d}.json"

@@ -1,0 +1,42 @@
+"""Recording the lab's Linux domU with `xenrr record` in the lab's dom0, from the host.
+
+The trace is written into the lab share's files/ (xenrr's cache is
+read-only in dom0), so the host reads and checks it at native speed. The
+domain is kept after it powers off (the recorder stops at its shutdown) so
+that its console can be read whole, then destroyed.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from xenrr.lab.session import CommandResult, LabSession
+
+PRESERVE = ('on_poweroff="preserve"', 'on_crash="preserve"')
+GUEST = "xenrr-guest"
+CONSOLE = f"/var/log/xen/console/guest-{GUEST}.log"
+
+
+@dataclass
+class LabRecording:
+    result: CommandResult   # of `xenrr record`
+    trace: Path             # on the host
+    console: str            # what the guest printed
+
+
+def trace_path(lab: LabSession, name: str) -> Path:
+    """NAME.xrr in the lab share, on the host's side, with no earlier trace of that name."""
+    trace = lab.share.files / f"{name}.xrr"
+    for stale in (trace, trace.with_name(trace.name + ".partial")):
+        stale.unlink(missing_ok=True)
+    return trace
+
+
+def record_guest(lab: LabSession, cfg: Path, name: str, timeout: float = 900) -> LabRecording:
+    """Record the guest of cfg from its first instruction to its power-off into NAME.xrr."""
+    trace = trace_path(lab, name)
+    lab.run(["sh", "-c", f": > {CONSOLE}"])
+    result = lab.run(["xenrr", "record", "-q", "-c", str(cfg), "-o",
+                      str(lab.share.in_dom0(trace)), *PRESERVE], timeout=timeout)
+    console = lab.run(["cat", CONSOLE]).stdout
+    lab.run(["xl", "destroy", GUEST])
+    return LabRecording(result, trace, console)
