@@ -15,9 +15,12 @@ from xenrr.shadow.trace import check_trace
 
 pytestmark = pytest.mark.lab
 
-# Every racing increment is a CREW handover: a few thousand keep a recording
-# to a minute or two under TCG.
+# Recording the Linux domU to its end takes many minutes under TCG (every
+# handover of a frame is a CREW fault, and the boot alone makes hundreds of
+# thousands), so the recording is stopped, as by Ctrl-C, after RECORD_SECONDS
+# and the guest runs on unrecorded to its end.
 ITERATIONS = 3000
+RECORD_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +35,13 @@ def xenrr_host(*args):
 
 @pytest.fixture(scope="module")
 def recording(lab, small_cfg):
-    return record_guest(lab, small_cfg, "linux")
+    return record_guest(lab, small_cfg, "linux", stop_after=RECORD_SECONDS)
 
 
-def test_the_recorded_guest_completes_and_its_locked_check_passes(recording):
+def test_a_stopped_recording_closes_cleanly_and_the_guest_runs_on(recording):
     result = recording.result
     assert result.returncode == 0, result.stderr
-    assert "(shutdown)" in result.stderr, result.stderr
+    assert "(stopped)" in result.stderr, result.stderr
     assert results(recording.console)["locked"]["verdict"] == "ok", recording.console
 
 
@@ -69,7 +72,11 @@ def test_log_sharing_names_the_hottest_frames(recording):
     sharing = xenrr_host("log", "sharing", "--json", "--top", "3", trace)
     assert sharing.returncode == 0, sharing.stderr
     out = json.loads(sharing.stdout)
-    assert len(out["frames"]) == 3, out
+    top = out["top"]
+    assert len(top) == 3, out
+    # The hottest frames are handed back and forth between the two vCPUs.
+    assert top[0]["events"] >= top[1]["events"] >= top[2]["events"] > 0
+    assert top[0]["pingpong"][0]["actors"] == [0, 1], top[0]
 
 
 def test_a_killed_recorder_leaves_complete_chunks_that_verify(lab, small_cfg):

@@ -2,8 +2,8 @@
 
 The trace is written into the lab share's files/ (xenrr's cache is
 read-only in dom0), so the host reads and checks it at native speed. The
-domain is kept after it powers off (the recorder stops at its shutdown) so
-that its console can be read whole, then destroyed.
+domain is kept after it powers off so that its console can be read whole,
+then destroyed.
 """
 
 from dataclasses import dataclass
@@ -31,12 +31,23 @@ def trace_path(lab: LabSession, name: str) -> Path:
     return trace
 
 
-def record_guest(lab: LabSession, cfg: Path, name: str, timeout: float = 900) -> LabRecording:
-    """Record the guest of cfg from its first instruction to its power-off into NAME.xrr."""
+def record_guest(lab: LabSession, cfg: Path, name: str, timeout: float = 900,
+                 stop_after: float | None = None) -> LabRecording:
+    """Record the guest of cfg from its first instruction into NAME.xrr.
+
+    To its power-off; or, with stop_after, for that many seconds, then
+    stopped with SIGINT as a user's Ctrl-C, after which the guest runs on
+    unrecorded to its power-off.
+    """
     trace = trace_path(lab, name)
     lab.run(["sh", "-c", f": > {CONSOLE}"])
-    result = lab.run(["xenrr", "record", "-q", "-c", str(cfg), "-o",
-                      str(lab.share.in_dom0(trace)), *PRESERVE], timeout=timeout)
+    argv = ["xenrr", "record", "-q", "-c", str(cfg), "-o", str(lab.share.in_dom0(trace)),
+            *PRESERVE]
+    if stop_after is not None:
+        argv = ["sh", "-c", f'"$@" & pid=$!; sleep {stop_after}; kill -INT $pid; wait $pid; '
+                f'rc=$?; until xl list {GUEST} | grep -Eq -- "-[sc]-"; do sleep 1; done; exit $rc',
+                "record", *argv]
+    result = lab.run(argv, timeout=timeout)
     console = lab.run(["cat", CONSOLE]).stdout
     lab.run(["xl", "destroy", GUEST])
     return LabRecording(result, trace, console)
