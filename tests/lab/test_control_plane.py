@@ -112,6 +112,7 @@ def test_rr_op_refuses_each_bad_request_with_its_errno(lab, linux_cfg):
         "shadow pool after shadow off": 0,
         "enable again": "ok",
         "disable again": "ok",
+        "shadow off again": "ok",
         "enable with CREW": "ok",
         "ring frames": 32,
         "ring of a missing vCPU": E["EINVAL"],

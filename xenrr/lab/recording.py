@@ -11,7 +11,7 @@ from pathlib import Path
 
 from xenrr.lab.session import CommandResult, LabSession
 
-PRESERVE = ('on_poweroff="preserve"', 'on_crash="preserve"')
+PRESERVE = ('on_poweroff="preserve"', 'on_crash="preserve"', 'on_reboot="preserve"')
 GUEST = "xenrr-guest"
 CONSOLE = f"/var/log/xen/console/guest-{GUEST}.log"
 
@@ -37,7 +37,7 @@ def record_guest(lab: LabSession, cfg: Path, name: str, timeout: float = 900,
 
     To its power-off; or, with stop_after, for that many seconds, then
     stopped with SIGINT as a user's Ctrl-C, after which the guest runs on
-    unrecorded to its power-off.
+    unrecorded until it shuts down (or crashes).
     """
     trace = trace_path(lab, name)
     lab.run(["sh", "-c", f": > {CONSOLE}"])
@@ -45,7 +45,8 @@ def record_guest(lab: LabSession, cfg: Path, name: str, timeout: float = 900,
             *PRESERVE]
     if stop_after is not None:
         argv = ["sh", "-c", f'"$@" & pid=$!; sleep {stop_after}; kill -INT $pid; wait $pid; '
-                f'rc=$?; until xl list {GUEST} | grep -Eq -- "-[sc]-"; do sleep 1; done; exit $rc',
+                f'rc=$?; while xl list {GUEST} 2>/dev/null | awk \'NR == 2 {{ print $5 }}\' '
+                f'| grep -qv "[sc]"; do sleep 1; done; exit $rc',
                 "record", *argv]
     result = lab.run(argv, timeout=timeout)
     console = lab.run(["cat", CONSOLE]).stdout

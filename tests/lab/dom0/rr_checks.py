@@ -113,6 +113,7 @@ def refusals(privcmd, rr: RrControl, pv: int) -> dict:
         "shadow pool after shadow off": rr.stats(pv).shadow_mb,
         "enable again": outcome(lambda: rr.enable(pv)),
         "disable again": outcome(lambda: rr.disable(pv)),
+        "shadow off again": outcome(lambda: disable_shadow(privcmd, pv)),
         "enable with CREW": outcome(lambda: rr.enable(pv, crew=True)),
         "ring frames": rr.ring(pv, 0).frames,
         "ring of a missing vCPU": outcome(lambda: rr.ring(pv, 99)),
