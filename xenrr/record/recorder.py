@@ -109,11 +109,17 @@ def record(target, rings: list[RingReader], writer: TraceWriter, stop: threading
 
 
 def _detach(target, drain: Callable[[], None] = lambda: None) -> None:
-    """Stop recording a running domain: paused, drained a last time, disabled, unpaused."""
+    """Stop recording a running domain: paused, drained, disabled, drained, unpaused.
+
+    Disabling logs the changes forced on vCPUs that never reached their next
+    position (the rings stay mapped until the recorder lets them go), hence
+    the drain after it.
+    """
     target.pause()
     try:
         drain()
         target.disable()
+        drain()
     finally:
         target.unpause()
 
