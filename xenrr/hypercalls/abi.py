@@ -86,6 +86,7 @@ struct xen_sysctl {
 #define XEN_DOMCTL_unpausedomain 4
 #define XEN_DOMCTL_getdomaininfo 5
 #define XEN_DOMCTL_shadow_op 10
+#define XEN_DOMCTL_getvcpuinfo 14
 #define XEN_DOMCTL_rr_op 87
 
 #define XEN_DOMINF_dying 1
@@ -141,6 +142,15 @@ struct xen_domctl_getdomaininfo {
     uint8_t  gpaddr_bits;
     uint8_t  pad2[7];
     struct xen_arch_domainconfig arch_config;
+};
+
+struct xen_domctl_getvcpuinfo {
+    uint32_t vcpu;
+    uint8_t  online;
+    uint8_t  blocked;
+    uint8_t  running;
+    uint64_t cpu_time;
+    uint32_t cpu;
 };
 
 #define XEN_RR_INTERFACE_VERSION 5
@@ -251,6 +261,7 @@ struct xen_domctl {
     uint16_t _pad[3];
     union {
         struct xen_domctl_getdomaininfo getdomaininfo;
+        struct xen_domctl_getvcpuinfo getvcpuinfo;
         struct xen_domctl_shadow_op shadow_op;
         struct xen_domctl_rr_op rr_op;
         uint8_t pad[128];

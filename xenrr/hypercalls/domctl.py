@@ -100,6 +100,28 @@ def getdomaininfo(privcmd: Privcmd, domid: int) -> DomainInfo:
                       info.tot_pages, info.max_pages)
 
 
+@dataclass(frozen=True)
+class VcpuInfo:
+    vcpu: int
+    online: bool
+    cpu_time: int   # ns the vCPU has run, ever: 0 until it is first scheduled
+
+
+def getvcpuinfo(privcmd: Privcmd, domid: int, vcpu: int) -> VcpuInfo:
+    """One vCPU's scheduling state (XEN_DOMCTL_getvcpuinfo).
+
+    cpu_time is the vCPU's runstate time in RUNSTATE_running, the current
+    stint included: a vCPU starts offline with every runstate time zero
+    (vcpu_create in xen/common/domain.c), so 0 means it never ran.
+    """
+    def fill(u):
+        u.getvcpuinfo.vcpu = vcpu
+    out = domctl(privcmd, lib.XEN_DOMCTL_getvcpuinfo, domid, fill,
+                 what=f"vCPU {vcpu} of domain {domid}")
+    info = out.u.getvcpuinfo
+    return VcpuInfo(vcpu, bool(info.online), info.cpu_time)
+
+
 def enable_shadow(privcmd: Privcmd, domid: int, pool_mb: int) -> int:
     """Shared (stock) shadow paging for a paused PV domain; the pool Xen then reports.
 
