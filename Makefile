@@ -15,7 +15,7 @@ demo: deps xen
 test: deps xen
 	$(VENV)/bin/pytest -ra
 
-unit: $(STAMP)
+unit: debian-packages $(STAMP)
 	$(VENV)/bin/pytest -ra -m "not lab"
 
 lab: deps xen
@@ -32,7 +32,8 @@ root:
 debian-packages:
 	@scripts/install-debian-packages
 
-$(STAMP): setup.cfg pyproject.toml
+# libvirt-python builds from source against libvirt-dev (a Debian package).
+$(STAMP): setup.cfg pyproject.toml | debian-packages
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test]'
 	touch $@
