@@ -39,3 +39,7 @@ class ModelError(XenrrError):
 
 class ConfigError(XenrrError):
     """A domain configuration file is malformed."""
+
+
+class LibvirtError(XenrrError):
+    """libvirt could not be reached or refused what xenrr asked of it."""

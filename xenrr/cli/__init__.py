@@ -24,6 +24,7 @@ from xenrr.errors import XenrrError
 COMMANDS = {
     "info": "xenrr.cli.info",
     "lab": "xenrr.cli.lab",
+    "libvirt": "xenrr.cli.libvirt",
     "log": "xenrr.cli.log",
     "record": "xenrr.cli.record",
     "replay": "xenrr.cli.replay",

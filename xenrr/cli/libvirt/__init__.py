@@ -1,0 +1,17 @@
+"""`xenrr libvirt`: domains libvirt manages (one module per verb)."""
+
+import typer
+
+from xenrr.cli.libvirt import mark
+
+app = typer.Typer(help="Record domains that libvirt manages.", no_args_is_help=True,
+                  add_completion=False,
+                  rich_markup_mode=None)
+
+
+@app.callback()
+def _group() -> None:
+    """Record domains that libvirt manages (a group even while it has one visible verb)."""
+
+
+app.command("mark")(mark.mark)
