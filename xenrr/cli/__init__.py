@@ -23,6 +23,7 @@ from xenrr.errors import XenrrError
 # each invocation cost seconds.
 COMMANDS = {
     "info": "xenrr.cli.info",
+    "install-hooks": "xenrr.cli.install_hooks",
     "lab": "xenrr.cli.lab",
     "libvirt": "xenrr.cli.libvirt",
     "log": "xenrr.cli.log",

@@ -1,8 +1,12 @@
-"""`xenrr libvirt`: domains libvirt manages (one module per verb)."""
+"""`xenrr libvirt`: domains libvirt manages (one module per verb).
+
+`record-when-created` is the recorder the libvirt hook starts; people do not
+run it, so --help does not list it.
+"""
 
 import typer
 
-from xenrr.cli.libvirt import mark
+from xenrr.cli.libvirt import mark, recorder
 
 app = typer.Typer(help="Record domains that libvirt manages.", no_args_is_help=True,
                   add_completion=False,
@@ -15,3 +19,4 @@ def _group() -> None:
 
 
 app.command("mark")(mark.mark)
+app.command("record-when-created", hidden=True)(recorder.record_when_created)
