@@ -5,9 +5,10 @@ here, as /etc/libvirt/hooks/libxl.d/xenrr. A domain whose XML carries
 <xenrr:record dir="..."/> (xenrr/libvirt/metadata.py) gets a recorder each
 time libvirt starts it; every other domain is left alone.
 
-What libvirt does, read in its source (src/libxl/libxl_domain.c and
-src/util/virhook.c, src/util/vircommand.c, the libxl driver as Debian
-bookworm's libvirt 9.0.0 has it):
+What libvirt does, read in its source: src/libxl/libxl_domain.c of the 9.x
+series (Debian bookworm has 9.0.0), src/util/virhook.c and vircommand.c of
+earlier releases; 9.0.0's libvirt.so.0 has the same hook messages plus
+those of the hooks/DRIVER.d/ directories (libvirt 6.5 and later):
 
 - libxlDomainStart calls libxlDomainStartPrepare, which runs
   `libxlDomainHookRun(driver, vm->def, 0, VIR_HOOK_LIBXL_OP_PREPARE,

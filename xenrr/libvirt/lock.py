@@ -25,8 +25,8 @@ _WIDTH = max(len(WAITING), len(RECORDING))
 def run_dir() -> Path:
     """Where xenrr keeps run-time state: $XENRR_RUN_DIR, else /run/xenrr.
 
-    libvirtd runs hooks with a bare environment (virCommandAddEnvPassCommon),
-    so the override only reaches hooks that tests run.
+    libvirtd passes its hooks only a few variables of its own
+    (virCommandAddEnvPassCommon), so the override is for hooks tests run.
     """
     return Path(os.environ.get("XENRR_RUN_DIR") or "/run/xenrr")
 
