@@ -35,17 +35,22 @@ DRIVERS = "/run/xenrr-lab/libvirt-drivers"
 PIDFILE = "/run/xenrr-lab/libvirtd.pid"
 LOG = "/var/log/libvirt/libvirtd.log"
 CONNECTS = """
-import os, sys, time, libvirt
+import glob, sys, time, libvirt
 libvirt.registerErrorHandler(lambda *_: None, None)
 deadline = time.monotonic() + float(sys.argv[1])
-pid = int(open(sys.argv[2]).read())
+def libvirtd_runs():
+    for comm in glob.glob("/proc/[0-9]*/comm"):
+        try:
+            if open(comm).read().strip() == "libvirtd":
+                return True
+        except OSError:
+            pass
+    return False
 while True:
     try:
         print(libvirt.open("xen:///system").getType()); break
     except libvirt.libvirtError as e:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not libvirtd_runs():
             sys.exit(3)   # libvirtd is gone: its log says why
         if time.monotonic() > deadline:
             sys.exit(f"libvirt: {e.get_error_message()}")
@@ -114,7 +119,7 @@ def libvirtd(lab):
                                  f"LIBVIRT_DRIVER_DIR={DRIVERS} libvirtd --daemon "
                                  f"--config {lab.share.in_dom0(conf)} --pid-file {PIDFILE}"])
     assert start.returncode == 0, start.stderr
-    up = lab.run([sys.executable, "-c", CONNECTS, "240", PIDFILE], timeout=300)
+    up = lab.run([sys.executable, "-c", CONNECTS, "240"], timeout=300)
     log = libvirtd_log(lab)
     if up.returncode == 3 and NO_CPU_MODEL in log:
         lab.run(["xenrr", "install-hooks", "--remove"])
