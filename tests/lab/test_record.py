@@ -42,8 +42,14 @@ def test_a_stopped_recording_closes_cleanly(recording):
     result = recording.result
     assert result.returncode == 0, result.stderr
     assert "(stopped)" in result.stderr, result.stderr
-    # The guest runs on unrecorded; that it reaches its end is not asserted
-    # yet: heavy CREW traffic can corrupt its memory (issue 7, known bug 1).
+
+
+def test_the_guest_recorded_from_its_start_runs_to_its_end_and_passes(recording):
+    # Recorded for its first RECORD_SECONDS (its boot), then on unrecorded.
+    console = recording.console
+    expected = 2 * ITERATIONS
+    assert f"locked counter={expected} expected={expected} ok" in console, console
+    assert "xenrr-guest: done ok" in console, console
 
 
 def test_the_trace_verifies_and_the_model_accepts_its_crew_history(recording):

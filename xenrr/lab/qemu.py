@@ -1,11 +1,12 @@
 """The QEMU process that runs the patched Xen (TCG), and what its serial line says.
 
 The command line follows LAB.md: q35, multi-threaded TCG, `-cpu max,-smap`
-(SMAP under TCG crashes dom0), Xen as the multiboot kernel and dom0's kernel
-and initramfs as modules, the host's root shared read-only and the lab share
-read-write, and xenrr's cache
-(which changes while the lab runs) read-only and uncached, over virtio-9p. `-no-reboot` turns Xen's reboot after a panic or a
-dom0 crash into QEMU exiting, so a failure ends the run instead of looping.
+(SMAP under TCG crashes dom0), Xen as the multiboot kernel with eager FPU
+switching (see XEN_ARGS) and dom0's kernel and initramfs as modules, the
+host's root shared read-only and the lab share read-write, and xenrr's cache
+(which changes while the lab runs) read-only and uncached, over virtio-9p.
+`-no-reboot` turns Xen's reboot after a panic or a dom0 crash into QEMU
+exiting, so a failure ends the run instead of looping.
 """
 
 import ctypes
@@ -17,8 +18,14 @@ from pathlib import Path
 from xenrr.lab.dom0image import Dom0Image
 from xenrr.lab.tools import require
 
+# spec-ctrl=eager-fpu: Xen's default on AMD is lazy FPU switching, which
+# relies on CR0.TS making a vCPU's first FPU instruction trap (#NM) so Xen
+# can load that vCPU's registers. QEMU 7.2's TCG raises no #NM for
+# VEX-encoded (AVX) instructions, so under lazy switching a vCPU's AVX code
+# runs on the registers another vCPU left behind: dom0's memcpy and numpy
+# then write other processes' values (tests/lab/test_fpu_isolation.py).
 XEN_ARGS = ("console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 "
-            "loglvl=all guest_loglvl=all conring_size=1m")
+            "loglvl=all guest_loglvl=all conring_size=1m spec-ctrl=eager-fpu")
 
 # Lines on the serial console that mean the machine is going down.
 CRASH_PATTERNS = re.compile(
