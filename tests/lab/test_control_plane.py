@@ -122,6 +122,10 @@ def test_rr_op_refuses_each_bad_request_with_its_errno(lab, linux_cfg):
         "enable running": E["EBUSY"],
         "enable PVH": E["EOPNOTSUPP"],
         "enable a domain already in shadow mode": E["EBUSY"],
+        "dying: stats": E["ESRCH"],
+        "dying: ring": E["ESRCH"],
+        "dying: disable": E["ESRCH"],
+        "dying: enable": E["ESRCH"],
         "disable while running": "ok",
     }
     assert position >= 10000

@@ -8,6 +8,7 @@ from tests.shadow.test_derive import as_record, racing_recording
 from tests.shadow.traces import HEADER
 from xenrr.formats import EndReason, TraceReader, TraceWriter
 from xenrr.formats import records as rec
+from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.record.recorder import record
 from xenrr.record.ring import RingReader
 from xenrr.shadow.trace import check_trace
@@ -82,3 +83,40 @@ def test_a_stop_pauses_drains_disables_and_unpauses(tmp_path):
         events = [x for x in r.records() if type(x) is rec.CrewEvent]
     assert len(events) == len(recording.events)
     assert check_trace(path)
+
+
+class DyingDomain(FakeDomain):
+    """libvirt destroys it as the recorder is stopped: dying before the stop, or
+    between the stop's check and its disable (Xen then answers ESRCH)."""
+
+    def __init__(self, events, stop, dies_first):
+        super().__init__(events, 2, stop=stop, per_wait=3)
+        self.dies_first, self.dying = dies_first, False
+
+    def wait(self, timeout):
+        super().wait(timeout)
+        self.dying = self.dying or (self.dies_first and not self.pending)
+
+    def ended(self):
+        return EndReason.SHUTDOWN if self.dying else None
+
+    def disable(self):
+        self.calls.append("disable")
+        self.dying = True
+        raise NoSuchDomainError("rr_op disable: no such domain")
+
+
+def test_a_stop_of_a_dying_domain_closes_the_trace_as_ended(tmp_path):
+    for dies_first, calls in ((True, []), (False, ["pause", "disable", "unpause"])):
+        stop = threading.Event()
+        recording = racing_recording()
+        domain = DyingDomain([as_record(e) for e in recording.events], stop, dies_first)
+        directory = tmp_path / str(dies_first)
+        directory.mkdir()
+        path, reason, _ = run(directory, domain, stop)
+        assert (reason, domain.calls) == (EndReason.SHUTDOWN, calls)
+        with TraceReader(path) as r:
+            records = list(r.records())
+        assert records[-1].reason == EndReason.SHUTDOWN
+        assert sum(type(x) is rec.CrewEvent for x in records) == len(recording.events)
+        assert check_trace(path)

@@ -25,6 +25,7 @@ from xenrr.errors import XenrrError
 from xenrr.formats import EndReason, TraceWriter
 from xenrr.formats import records as rec
 from xenrr.formats.errors import RecordError
+from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.record.merge import SeqMerger
 from xenrr.record.ring import RingProtocolError, RingReader
 from xenrr.shadow.derive import ConstraintDeriver
@@ -97,14 +98,30 @@ def record(target, rings: list[RingReader], writer: TraceWriter, stop: threading
                                   tuple(v.position for v in target.stats().vcpus)))
                 last, last_entries = now, pipeline.entries
         else:
-            reason = EndReason.STOPPED
-            _detach(target, pipeline.drain)
+            reason = _stop(target, pipeline.drain)
         pipeline.merger.finish()
     except BaseException:
         with contextlib.suppress(XenrrError):  # e.g. the domain is gone: nothing waits then
             _detach(target)
         raise
     writer.close(reason)
+    return reason
+
+
+def _stop(target, drain: Callable[[], None]) -> EndReason:
+    """Stop recording on request; a domain that is dying meanwhile has ended instead.
+
+    Xen refuses rr ops on a dying domain (ESRCH): libvirt destroys a domain
+    and stops its recorder at about the same time.
+    """
+    reason = target.ended()
+    if reason is None:
+        try:
+            _detach(target, drain)
+            return EndReason.STOPPED
+        except NoSuchDomainError:
+            reason = target.ended() or EndReason.SHUTDOWN
+    drain()
     return reason
 
 

@@ -17,6 +17,7 @@ from xenrr.errors import XenrrError
 from xenrr.hypercalls.abi import lib
 from xenrr.hypercalls.domctl import disable_shadow, domctl, enable_shadow
 from xenrr.hypercalls.privcmd import Privcmd
+from xenrr.hypercalls.resource import ResourceMapping
 from xenrr.hypercalls.rr import RrControl
 from xenrr.lab.domu import PRESERVE, destroy, finish_guest, start_guest
 from xenrr.domains import resolve
@@ -65,6 +66,8 @@ def main(cfg: Path) -> dict:
         with paused_domain(cfg, "rr-checks-pvh", 'type="pvh"') as pvh:
             results["enable PVH"] = outcome(lambda: rr.enable(pvh))
 
+        results.update(dying_domain(privcmd, rr, cfg))
+
         with paused_domain(cfg, "rr-checks-shadowed") as shadowed:
             enable_shadow(privcmd, shadowed, 16)
             results["enable a domain already in shadow mode"] = outcome(
@@ -77,6 +80,23 @@ def main(cfg: Path) -> dict:
             results.update(disable_while_running(privcmd, rr, guest))
         finally:
             destroy(guest.domid)
+    return results
+
+
+def dying_domain(privcmd, rr: RrControl, cfg: Path) -> dict:
+    """rr_op on a recorded domain being destroyed, as libvirt destroys one while its
+    recorder stops. The mapped ring keeps the domain from going away: it stays dying."""
+    results = {}
+    with paused_domain(cfg, "rr-checks-dying") as domid:
+        rr.enable(domid, crew=True)
+        ring = rr.ring(domid, 0)
+        with ResourceMapping(privcmd, domid, lib.XENMEM_resource_rr_ring, 0, ring.frames,
+                             what="map vCPU 0's ring"):
+            destroy(domid)
+            results["dying: stats"] = outcome(lambda: rr.stats(domid))
+            results["dying: ring"] = outcome(lambda: rr.ring(domid, 0))
+            results["dying: disable"] = outcome(lambda: rr.disable(domid))
+            results["dying: enable"] = outcome(lambda: rr.enable(domid))
     return results
 
 
