@@ -11,16 +11,19 @@ from xenrr.formats import TraceReader
 from xenrr.formats import records as rec
 from xenrr.lab.guest import linux_guest
 from xenrr.lab.recording import record_guest, trace_path
+from xenrr.errors import ModelError
 from xenrr.shadow.trace import check_trace
 
 pytestmark = pytest.mark.lab
 
-# Recording the Linux domU to its end takes many minutes under TCG (every
-# handover of a frame is a CREW fault, and the boot alone makes hundreds of
-# thousands), so the recording is stopped, as by Ctrl-C, after RECORD_SECONDS
-# and the guest runs on unrecorded to its end.
+# Recording the 2-vCPU Linux domU from its first instruction to its power-off
+# takes about ten minutes under TCG (every handover of a frame is a CREW
+# fault, and the boot alone makes hundreds of thousands); one such recording
+# serves the tests of the trace's content. A second recording is stopped, as
+# by Ctrl-C, after STOP_SECONDS, during the guest's boot.
 ITERATIONS = 3000
-RECORD_SECONDS = 60
+RECORD_TIMEOUT = 1800
+STOP_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
@@ -35,30 +38,47 @@ def xenrr_host(*args):
 
 @pytest.fixture(scope="module")
 def recording(lab, small_cfg):
-    return record_guest(lab, small_cfg, "linux", stop_after=RECORD_SECONDS)
+    return record_guest(lab, small_cfg, "linux", timeout=RECORD_TIMEOUT)
 
 
-def test_a_stopped_recording_closes_cleanly(recording):
-    result = recording.result
+def test_the_guest_recorded_to_its_end_completes_and_its_self_check_passes(recording):
+    result, console = recording.result, recording.console
     assert result.returncode == 0, result.stderr
-    assert "(stopped)" in result.stderr, result.stderr
-
-
-def test_the_guest_recorded_from_its_start_runs_to_its_end_and_passes(recording):
-    # Recorded for its first RECORD_SECONDS (its boot), then on unrecorded.
-    console = recording.console
+    assert "(shutdown)" in result.stderr, result.stderr
     expected = 2 * ITERATIONS
     assert f"locked counter={expected} expected={expected} ok" in console, console
     assert "xenrr-guest: done ok" in console, console
 
 
-def test_the_trace_verifies_and_the_model_accepts_its_crew_history(recording):
-    trace = recording.trace
-    verify = xenrr_host("log", "verify", trace)
-    assert verify.returncode == 0, verify.stdout + verify.stderr
-    summary = check_trace(trace)
+@pytest.fixture(scope="module")
+def stopped(lab, small_cfg):
+    return record_guest(lab, small_cfg, "stopped", stop_after=STOP_SECONDS)
+
+
+def test_a_stopped_recording_closes_cleanly_and_the_guest_runs_on(stopped):
+    assert stopped.result.returncode == 0, stopped.result.stderr
+    assert "(stopped)" in stopped.result.stderr, stopped.result.stderr
+    assert "xenrr-guest: done ok" in stopped.console, stopped.console
+
+
+def test_the_traces_verify(recording, stopped):
+    for trace in (recording.trace, stopped.trace):
+        verify = xenrr_host("log", "verify", trace)
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_the_model_accepts_the_crew_history_of_a_recorded_boot(stopped):
+    summary = check_trace(stopped.trace)
     assert summary.actors == 2
     assert summary.events > 1000 and summary.constraints > 0
+
+
+@pytest.mark.xfail(strict=True, raises=ModelError,
+                   reason="issue 7, bug 2: a vCPU waiting at position p gives up a frame "
+                          "it gained at p at p+1, numbered before what it gives up at p")
+def test_the_model_accepts_the_crew_history_of_a_whole_run(recording):
+    summary = check_trace(recording.trace)
+    assert summary.actors == 2
 
 
 def test_both_vcpus_have_crew_events_and_the_header_names_the_build(recording):
