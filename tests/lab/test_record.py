@@ -11,7 +11,7 @@ from xenrr.formats import TraceReader
 from xenrr.formats import records as rec
 from xenrr.lab.guest import linux_guest
 from xenrr.lab.recording import record_guest, trace_path
-from xenrr.errors import ModelError
+from xenrr.shadow.errors import PositionError
 from xenrr.shadow.trace import check_trace
 
 pytestmark = pytest.mark.lab
@@ -73,12 +73,18 @@ def test_the_model_accepts_the_crew_history_of_a_recorded_boot(stopped):
     assert summary.events > 1000 and summary.constraints > 0
 
 
-@pytest.mark.xfail(strict=True, raises=ModelError,
-                   reason="issue 7, bug 2: a vCPU waiting at position p gives up a frame "
-                          "it gained at p at p+1, numbered before what it gives up at p")
 def test_the_model_accepts_the_crew_history_of_a_whole_run(recording):
-    summary = check_trace(recording.trace)
+    try:
+        summary = check_trace(recording.trace)
+    except PositionError as e:
+        # Issue 7, bug 2, in some runs: a vCPU waiting at position p gives up a
+        # frame it gained at p only at p+1, and that reduction is numbered before
+        # those it makes at p. Any other violation fails.
+        if "after position" not in str(e):
+            raise
+        pytest.xfail(f"issue 7, bug 2: {e}")
     assert summary.actors == 2
+    assert summary.events > 100000 and summary.constraints > 0
 
 
 def test_both_vcpus_have_crew_events_and_the_header_names_the_build(recording):
