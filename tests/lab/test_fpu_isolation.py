@@ -13,15 +13,19 @@ from pathlib import Path
 
 import pytest
 
+import xenrr.lab
+
 pytestmark = pytest.mark.lab
 
 SOURCE = Path(__file__).resolve().parent / "dom0" / "fpu_isolation.c"
+HARNESS = Path(xenrr.lab.__file__).resolve().parent / "guest"   # harness.h
 SECONDS = 10
 
 
 def test_a_vcpus_avx_registers_survive_xen_switching_vcpus_on_one_cpu(lab):
     # Both dom0 vCPUs on physical CPU 0, so Xen switches between them all the time.
-    script = (f"set -e; gcc -O2 -Wall -Wextra -Werror -o /tmp/fpu_isolation {SOURCE}; "
+    script = (f"set -e; gcc -O2 -Wall -Wextra -Werror -I {HARNESS} "
+              f"-o /tmp/fpu_isolation {SOURCE}; "
               "xl vcpu-pin 0 all 0; trap 'xl vcpu-pin 0 all all' EXIT; "
               f"/tmp/fpu_isolation {SECONDS}")
     result = lab.run(["sh", "-c", script], timeout=SECONDS + 120)

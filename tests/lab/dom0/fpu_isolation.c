@@ -14,14 +14,11 @@
  *
  * Prints one line: "switches-seen=N checks=M seconds=S".
  */
-#define _GNU_SOURCE
-#include <sched.h>
+#include "harness.h"   /* the lab guest's workloads' pin_to(), from xenrr/lab/guest */
+
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #define SPIN 20000
 
@@ -70,17 +67,10 @@ static void worker(int cpu, double seconds, int out)
 {
     uint64_t pattern[4];
     long checks = 0, seen = 0;
-    cpu_set_t set;
     double end;
     int i;
 
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if ( sched_setaffinity(0, sizeof(set), &set) != 0 )
-    {
-        perror("sched_setaffinity");
-        exit(2);
-    }
+    pin_to(cpu);
     for ( i = 0; i < 4; i++ )
         pattern[i] = 0x0101010101010101ull * (0x10 + cpu) + i;
     end = now() + seconds;
