@@ -34,4 +34,4 @@ def test_the_catalogue_lists_every_record():
     assert lines[2] == ("| `0x58520001` | `trace_header` | no | >= 32 | toolstack | "
                         "The domain recorded and how; the first record of the trace. |")
     assert "| `0xd8520040` | `digest` | yes | 40 (framed 48) | Xen |" in spec.catalogue()
-    assert len(lines) == 2 + 10
+    assert len(lines) == 2 + 11

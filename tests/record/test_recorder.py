@@ -72,6 +72,26 @@ def test_a_recording_until_shutdown_is_the_models_log(tmp_path):
     assert shown and shown[0].positions == (0, 7) and shown[0].trace_bytes > 0
 
 
+def test_changes_forced_and_placed_later_are_written_where_they_took_effect(tmp_path):
+    """As Xen logs a forced reduction: no position when made, a crew_place after it."""
+    recording = racing_recording()
+    entries, forced = [], 0
+    for e in map(as_record, recording.events):
+        if e.new_state < e.old_state:
+            entries.append(e._replace(position=rec.Position(0, 0)))
+            entries.append(rec.CrewPlace(vcpu=e.vcpu, position=e.position))
+            forced += 1
+        else:
+            entries.append(e)
+    assert forced > 0
+    ticks = iter(range(100))
+    path, reason, _ = run(tmp_path, FakeDomain(entries, 2), threading.Event(), lambda: next(ticks))
+    with TraceReader(path) as r:
+        records = list(r.records())
+    assert records[1:-1] == [as_record(item) for item in recording.log]
+    assert check_trace(path)
+
+
 def test_a_stop_pauses_drains_disables_and_unpauses(tmp_path):
     stop = threading.Event()
     recording = racing_recording()

@@ -19,7 +19,8 @@ from xenrr.formats.enums import (ContextFormat, CrewState, DmaKind, EndReason,
                                  GuestType, InputKind, PositionMode)
 from xenrr.formats.recordtype import define, value_class
 from xenrr.formats.rectypes import (REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
-                                    REC_TYPE_CREW_EVENT, REC_TYPE_DIGEST, REC_TYPE_DMA,
+                                    REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE,
+                                    REC_TYPE_DIGEST, REC_TYPE_DMA,
                                     REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
                                     REC_TYPE_TIME_UPDATE, REC_TYPE_TRACE_HEADER,
                                     REC_TYPE_VCPU_STATE)
@@ -84,6 +85,14 @@ Constraint = define(REC_TYPE_CONSTRAINT, "Constraint", Struct(
    show="vcpu {vcpu} at {position} waits for vcpu {after_vcpu} to pass {after_position}",
    origin="xen")
 
+CrewPlace = define(REC_TYPE_CREW_PLACE, "CrewPlace", Struct(
+    "vcpu" / Int32ul * "the vCPU the changes were forced on",
+    "reserved" / Padding(4),
+    "position" / POSITION * "the vCPU's position at which they took effect",
+), doc="Where the changes forced on a vCPU since its last crew_place took effect (rings only).",
+   show="vcpu {vcpu} forced changes at {position}",
+   origin="xen")
+
 AsyncInput = define(REC_TYPE_ASYNC_INPUT, "AsyncInput", Struct(
     "vcpu" / Int32ul * "vCPU at whose position Xen published the input",
     "kind" / enum(Int16ul, InputKind) * "which guest-visible state it is",
@@ -144,7 +153,7 @@ Digest = define(REC_TYPE_DIGEST, "Digest", Struct(
    show="vcpu {vcpu} registers {reg_digest:#018x} memory {mem_digest:#018x} at {position}",
    origin="xen")
 
-RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, CrewEvent, Constraint,
+RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, CrewEvent, Constraint, CrewPlace,
                   AsyncInput, Rdtsc, TimeUpdate, Dma, Digest)
 BY_TYPE = {cls.TYPE: cls for cls in RECORD_CLASSES}
 BY_NAME = {cls.NAME: cls for cls in RECORD_CLASSES}

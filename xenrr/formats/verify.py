@@ -21,9 +21,10 @@ from xenrr.formats.fileformat import INDEX_DTYPE
 from xenrr.formats.records import BY_TYPE
 from xenrr.formats.recordtype import RECORD_HEADER, padded
 from xenrr.formats.rectypes import (REC_OPTIONAL, REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
-                                    REC_TYPE_CREW_EVENT, REC_TYPE_DIGEST, REC_TYPE_DMA,
-                                    REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC, REC_TYPE_TIME_UPDATE,
-                                    REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE, type_name)
+                                    REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE, REC_TYPE_DIGEST,
+                                    REC_TYPE_DMA, REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
+                                    REC_TYPE_TIME_UPDATE, REC_TYPE_TRACE_HEADER,
+                                    REC_TYPE_VCPU_STATE, type_name)
 
 PAGE_SIZE = 4096
 DOMID_FIRST_RESERVED = 0x7FF0
@@ -130,6 +131,12 @@ def verify_constraint(state: _State, r) -> None:
         raise Problem(f"after_vcpu: expected an actor other than {r.vcpu}, got the same one")
 
 
+def verify_crew_place(state: _State, r) -> None:
+    """crew_place: never in a trace; the recorder resolves it."""
+    raise Problem("expected only in Xen's log rings, where the recorder gives its position to "
+                  f"the crew_events forced on vCPU {r.vcpu}, got one in the trace")
+
+
 def _in_page(r) -> None:
     if r.offset + r.length > PAGE_SIZE:
         raise Problem(f"offset + length: expected at most {PAGE_SIZE}, got {r.offset + r.length}")
@@ -177,6 +184,7 @@ VERIFIERS: dict[int, Callable[[_State, object], None]] = {
     REC_TYPE_END_OF_TRACE: verify_end_of_trace,
     REC_TYPE_CREW_EVENT: verify_crew_event,
     REC_TYPE_CONSTRAINT: verify_constraint,
+    REC_TYPE_CREW_PLACE: verify_crew_place,
     REC_TYPE_ASYNC_INPUT: verify_async_input,
     REC_TYPE_RDTSC: verify_rdtsc,
     REC_TYPE_TIME_UPDATE: verify_time_update,

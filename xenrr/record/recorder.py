@@ -1,4 +1,5 @@
-"""The record loop: drain every vCPU's ring, restore Xen's order, derive constraints, write.
+"""The record loop: drain every vCPU's ring, restore Xen's order, place forced changes,
+derive constraints, write.
 
 Xen wakes the recorder through an event channel when a ring crosses a
 quarter full or a vCPU starts waiting for room, and events coalesce, so the
@@ -27,6 +28,7 @@ from xenrr.formats import records as rec
 from xenrr.formats.errors import RecordError
 from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.record.merge import SeqMerger
+from xenrr.record.place import Placer
 from xenrr.record.ring import RingProtocolError, RingReader
 from xenrr.shadow.derive import ConstraintDeriver
 
@@ -52,24 +54,29 @@ def _decode(seq: int, rtype: int, body: bytes):
 
 
 class _Pipeline:
-    """Rings -> seq order -> records (constraints derived) -> the trace."""
+    """Rings -> seq order -> records, forced changes placed (constraints derived) -> the trace."""
 
     def __init__(self, rings: list[RingReader], writer: TraceWriter):
         self.rings = rings
         self.writer = writer
         self.merger = SeqMerger()
+        self.placer = Placer()
         self.deriver = ConstraintDeriver()
         self.entries = 0
 
     def drain(self) -> None:
         for ring in self.rings:
             self.merger.add(ring.drain())
-        write, feed = self.writer.write, self.deriver.feed
+        write, feed, place = self.writer.write, self.deriver.feed, self.placer.add
         for seq, rtype, body in self.merger.ready():
-            record = _decode(seq, rtype, body)
-            for r in feed(record) if type(record) is rec.CrewEvent else (record,):
-                write(r)
+            for record in place(_decode(seq, rtype, body)):
+                for r in feed(record) if type(record) is rec.CrewEvent else (record,):
+                    write(r)
             self.entries += 1
+
+    def finish(self) -> None:
+        self.merger.finish()
+        self.placer.finish()
 
 
 def record(target, rings: list[RingReader], writer: TraceWriter, stop: threading.Event,
@@ -99,7 +106,7 @@ def record(target, rings: list[RingReader], writer: TraceWriter, stop: threading
                 last, last_entries = now, pipeline.entries
         else:
             reason = _stop(target, pipeline.drain)
-        pipeline.merger.finish()
+        pipeline.finish()
     except BaseException:
         with contextlib.suppress(XenrrError):  # e.g. the domain is gone: nothing waits then
             _detach(target)
@@ -128,9 +135,9 @@ def _stop(target, drain: Callable[[], None]) -> EndReason:
 def _detach(target, drain: Callable[[], None] = lambda: None) -> None:
     """Stop recording a running domain: paused, drained, disabled, drained, unpaused.
 
-    Disabling logs the changes forced on vCPUs that never reached their next
-    position (the rings stay mapped until the recorder lets them go), hence
-    the drain after it.
+    Disabling places the changes forced on vCPUs that never reached their
+    next position (the rings stay mapped until the recorder lets them go),
+    hence the drain after it.
     """
     target.pause()
     try:

@@ -12,10 +12,9 @@ with earlier loads, so plain loads and stores keep that order.)
 
 A ring is never trusted: prod moving backwards or past the data area's
 size, an entry running past prod, are protocol errors, reported with the
-vCPU and the byte offset. Sequence numbers are not checked here: a ring's
-entries need not be in seq order (a change forced on a vCPU takes its
-number when forced and reaches the vCPU's ring when the vCPU reaches its
-next position), and the merge refuses a number seen twice.
+vCPU and the byte offset. Sequence numbers are not checked here: the
+entries of one ring are in seq order, but the merge checks them across
+rings anyway, and refuses a number seen twice.
 """
 
 import struct
