@@ -1,12 +1,12 @@
 """CREW model throughput: checking and constraint reduction, target 500,000 events/s.
 
-The workload is recorded through the model itself (xenrr.shadow.record):
+The workload is recorded through the model itself (xenrr.crew.sim.recording):
 8 vCPUs and a DMA device on 64 frames, each vCPU touching its own frame half
 the time and a random frame otherwise (reads 60%, writes 35%, hypercalls
 5%), under a seeded random interleaving. Then:
 
-- check: check.check over the recorded log (events and reduced constraints);
-- reduce: every ordering the events require (crew.requirements) through the
+- check: checker.check over the recorded log (events and reduced constraints);
+- reduce: every ordering the events require (protocol.requirements) through the
   vector clocks (clocks.reduce), i.e. the reduction the recorder does;
 - trace: the same log written as a trace file and checked from the file
   (check_trace), which adds the record decoding.
@@ -25,14 +25,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from xenrr.dma.device import Device
+from xenrr.crew.sim.devices import Device
 from xenrr.formats import GuestType, PositionMode, TraceHeader, TraceWriter
-from xenrr.shadow.check import check
-from xenrr.shadow.clocks import reduce
-from xenrr.shadow.crew import CrewEvent, requirements
-from xenrr.shadow.program import Op, Read, Sync, Write
-from xenrr.shadow.record import Recorder, Recording, Vcpu
-from xenrr.shadow.trace import check_trace, records
+from xenrr.crew.checker import check
+from xenrr.crew.clocks import reduce
+from xenrr.crew.protocol import CrewEvent, requirements
+from xenrr.crew.sim.program import Op, Read, Sync, Write
+from xenrr.crew.sim.recording import Recorder, Recording, Vcpu
+from xenrr.crew.history import check_trace, records
 
 TARGET = 500_000
 VCPUS, FRAMES, OPS, TRANSACTIONS = 8, 64, 30_000, 500

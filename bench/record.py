@@ -22,7 +22,7 @@ from xenrr.formats import records as rec
 from xenrr.lab.guest import linux_guest
 from xenrr.lab.recording import record_guest
 from xenrr.lab.session import LabSession
-from xenrr.shadow.trace import check_trace
+from xenrr.crew.history import check_trace
 
 WORKLOADS = ("race", "locked")
 ITERATIONS = 3000

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.shadow.traces import DEV, PINGPONG, N, R, X, E, unclose, write_trace
+from tests.crew.traces import DEV, PINGPONG, N, R, X, E, unclose, write_trace
 from xenrr.cli import main
 from xenrr.formats import Digest, Position
 

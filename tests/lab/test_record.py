@@ -11,7 +11,7 @@ from xenrr.formats import TraceReader
 from xenrr.formats import records as rec
 from xenrr.lab.guest import linux_guest
 from xenrr.lab.recording import record_guest, trace_path
-from xenrr.shadow.trace import check_trace
+from xenrr.crew.history import check_trace
 
 pytestmark = pytest.mark.lab
 

@@ -13,7 +13,7 @@ RECORDER = """
 import itertools, sys, threading
 from pathlib import Path
 from tests.record.fakering import FakeRing, crew_event
-from tests.shadow.traces import HEADER
+from tests.crew.traces import HEADER
 from xenrr.formats import Durability, TraceWriter
 from xenrr.record.recorder import record
 from xenrr.record.ring import RingReader

@@ -4,14 +4,14 @@ import threading
 from types import SimpleNamespace
 
 from tests.record.fakering import FakeRing
-from tests.shadow.test_derive import as_record, racing_recording
-from tests.shadow.traces import HEADER
+from tests.crew.test_constraints import as_record, racing_recording
+from tests.crew.traces import HEADER
 from xenrr.formats import EndReason, TraceReader, TraceWriter
 from xenrr.formats import records as rec
 from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.record.recorder import record
 from xenrr.record.ring import RingReader
-from xenrr.shadow.trace import check_trace
+from xenrr.crew.history import check_trace
 
 
 class FakeDomain:

@@ -1,4 +1,4 @@
-"""`xenrr record`: record a domain with CREW into a trace file (ARCHITECTURE.md "Record path").
+"""`xenrr record`: record a domain with CREW into a trace file (docs/architecture.md "Record path").
 
     xenrr record DOMAIN [-o TRACE]                          a running domain
     xenrr record -c CFG [-p] [-q] [-o TRACE] [KEY=VALUE...] created as `xl create -p` would

@@ -24,7 +24,7 @@ class GuestType(IntEnum):
 
 
 class PositionMode(IntEnum):
-    """What position.count counts (ARCHITECTURE.md, "Positions")."""
+    """What position.count counts (docs/architecture.md, "Positions")."""
 
     SYNC_ENTRY = 1
     BRANCH = 2

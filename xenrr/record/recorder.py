@@ -4,7 +4,7 @@ derive constraints, write.
 Xen wakes the recorder through an event channel when a ring crosses a
 quarter full or a vCPU starts waiting for room, and events coalesce, so the
 loop also polls every POLL_SECONDS. Everything goes to stream 0 of the
-trace: one stream keeps the order the checker needs (shadow/trace.py).
+trace: one stream keeps the order the checker needs (crew/history.py).
 
 The loop ends when the domain shuts down or dies (after one more drain, so
 nothing it logged is lost) or when asked to stop (SIGINT, SIGTERM: `stop`
@@ -30,7 +30,7 @@ from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.record.merge import SeqMerger
 from xenrr.record.place import Placer
 from xenrr.record.ring import RingProtocolError, RingReader
-from xenrr.shadow.derive import ConstraintDeriver
+from xenrr.crew.constraints import ConstraintDeriver
 
 POLL_SECONDS = 0.05
 PROGRESS_SECONDS = 1.0

@@ -2,7 +2,7 @@
 
 The frames with the most CREW events, the pairs of actors that hand each of
 them back and forth, and each actor's CREW events per 10^6 positions
-(xenrr.shadow.sharing). A damaged or unclosed trace is analysed as far as it
+(xenrr.crew.sharing). A damaged or unclosed trace is analysed as far as it
 reads; the command then says what is wrong in one line, with exit status 1.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import typer
 
-from xenrr.shadow.actors import actor_name
-from xenrr.shadow.sharing import Sharing
-from xenrr.shadow.trace import trace_sharing
+from xenrr.crew.actors import actor_name
+from xenrr.crew.sharing import Sharing
+from xenrr.crew.history import trace_sharing
 
 PAIRS_SHOWN = 3
 

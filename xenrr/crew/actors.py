@@ -1,6 +1,6 @@
 """The actor id space: vCPUs count up from 0, DMA devices from ACTOR_DEVICE_BASE.
 
-A DMA device takes part in CREW like a vCPU (seeds/001 slide 15; xenrr/dma),
+A DMA device takes part in CREW like a vCPU (seeds/001 slide 15; sim/devices.py),
 so both kinds of actor share one id space in events and constraints, the one
 the trace format defines (xenrr.formats.enums, spec "Actors").
 """

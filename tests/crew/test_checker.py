@@ -1,11 +1,11 @@
-"""check.check: legal CREW histories pass; each kind of violation is named."""
+"""checker.check: legal CREW histories pass; each kind of violation is named."""
 
 import pytest
 
-from xenrr.shadow.actors import device_actor
-from xenrr.shadow.check import CheckSummary, check
-from xenrr.shadow.crew import Access, Constraint, CrewEvent
-from xenrr.shadow.errors import (
+from xenrr.crew.actors import device_actor
+from xenrr.crew.checker import CheckSummary, check
+from xenrr.crew.protocol import Access, Constraint, CrewEvent
+from xenrr.crew.errors import (
     IllegalTransition, InconsistentConstraint, MissingConstraint, PositionError,
 )
 

@@ -2,9 +2,9 @@
 
 from hypothesis import given, settings
 
-from tests.shadow.programs import recordings
-from xenrr.shadow.clocks import VectorClocks, reduce
-from xenrr.shadow.crew import Constraint, requirements
+from tests.crew.sim.programs import recordings
+from xenrr.crew.clocks import VectorClocks, reduce
+from xenrr.crew.protocol import Constraint, requirements
 
 P1, P2, P3 = 1, 2, 3
 

@@ -1,12 +1,12 @@
 """dma.Device: a DMA transaction as a non-preemptible CREW actor (seeds/001 slide 15)."""
 
-from xenrr.dma.device import Device, frames_of
-from xenrr.shadow.actors import device_actor
-from xenrr.shadow.check import check
-from xenrr.shadow.crew import Access, Constraint, CrewEvent
-from xenrr.shadow.program import Read, Sync, Write
-from xenrr.shadow.record import Recorder, Vcpu, scripted
-from xenrr.shadow.replay import replay
+from xenrr.crew.sim.devices import Device, frames_of
+from xenrr.crew.actors import device_actor
+from xenrr.crew.checker import check
+from xenrr.crew.protocol import Access, Constraint, CrewEvent
+from xenrr.crew.sim.program import Read, Sync, Write
+from xenrr.crew.sim.recording import Recorder, Vcpu, scripted
+from xenrr.crew.sim.replaying import replay
 
 N, R, W = Access.NONE, Access.READ, Access.WRITE
 X, Y = 0x10, 0x11

@@ -1,7 +1,7 @@
 """shadow.sharing: frames by CREW events, ping-pong pairs, rates per actor."""
 
-from tests.shadow.traces import DEV, PINGPONG, E, N, R, W, X, Y, Z
-from xenrr.shadow.sharing import ActorSharing, FrameSharing, PingPong, Sharing, analyse
+from tests.crew.traces import DEV, PINGPONG, E, N, R, W, X, Y, Z
+from xenrr.crew.sharing import ActorSharing, FrameSharing, PingPong, Sharing, analyse
 
 
 def test_frames_pairs_and_rates():

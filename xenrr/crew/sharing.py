@@ -4,7 +4,7 @@ Every CREW event is a fault or a wait in the hypervisor, so a recording's
 cost follows the frames with the most events and the pairs of actors that
 hand a frame back and forth (ping-pong: false or true sharing at page
 granularity, seeds/001 slide 19). A handover is an increase ordered after
-another actor's reduction or write (crew.Frame.apply); a pair ping-pongs on
+another actor's reduction or write (protocol.Frame.apply); a pair ping-pongs on
 a frame when handovers go both ways.
 
 An actor's rate is its CREW events per 10^6 positions over the span of
@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from xenrr.shadow.actors import actor_name
-from xenrr.shadow.crew import Constraint, CrewEvent, Frame
+from xenrr.crew.actors import actor_name
+from xenrr.crew.protocol import Constraint, CrewEvent, Frame
 
 
 class PingPong(NamedTuple):

@@ -13,10 +13,10 @@ vCPUs through the same constraints as any other actor's.
 
 from collections.abc import Sequence
 
-from xenrr.shadow.actors import device_actor
-from xenrr.shadow.crew import Access
-from xenrr.shadow.program import MemoryOp
-from xenrr.shadow.record import Actor, Recorder, Transition
+from xenrr.crew.actors import device_actor
+from xenrr.crew.protocol import Access
+from xenrr.crew.sim.program import MemoryOp
+from xenrr.crew.sim.recording import Actor, Recorder, Transition
 
 Transaction = Sequence[MemoryOp]
 

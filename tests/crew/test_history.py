@@ -4,16 +4,16 @@ import random
 
 import pytest
 
-from tests.shadow.traces import (DEV, PINGPONG, E, N, R, W, X, Y, unclose, write_records,
+from tests.crew.traces import (DEV, PINGPONG, E, N, R, W, X, Y, unclose, write_records,
                                  write_trace)
-from xenrr.dma.device import Device
+from xenrr.crew.sim.devices import Device
 from xenrr.formats import (Constraint, CrewEvent, Digest, Dma, DmaKind, Durability, Position,
                            Rdtsc, TraceDamaged, TraceReader)
-from xenrr.shadow.check import check
-from xenrr.shadow.errors import IllegalTransition, PositionError
-from xenrr.shadow.program import Read, Sync, Write
-from xenrr.shadow.record import Recorder, Vcpu
-from xenrr.shadow.trace import check_trace, read_history, records
+from xenrr.crew.checker import check
+from xenrr.crew.errors import IllegalTransition, PositionError
+from xenrr.crew.sim.program import Read, Sync, Write
+from xenrr.crew.sim.recording import Recorder, Vcpu
+from xenrr.crew.history import check_trace, read_history, records
 
 
 def read(path, extents=None):

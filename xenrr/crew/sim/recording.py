@@ -1,6 +1,6 @@
 """Recording in the model: actors run under an interleaving through CREW.
 
-This is the hypervisor's recording side in miniature (ARCHITECTURE.md "CREW",
+This is the hypervisor's recording side in miniature (docs/architecture.md "CREW",
 "Positions"), so that the ordering argument can be tested before the C code
 exists: an access the actor's privilege does not allow is a CREW fault and a
 synchronous entry (a new position); the faulting actor locks the frame and
@@ -8,21 +8,21 @@ asks each holder in its way for a reduction; a holder that is at a position
 (waiting at a fault of its own, stopped, or a device between transactions)
 is reduced there at once, a running one at its next position; when all have
 given the frame up, the faulting actor is increased and re-executes. The
-constraints each increase implies (crew.Frame) are logged unless the vector
+constraints each increase implies (protocol.Frame) are logged unless the vector
 clocks already imply them (clocks.py).
 
 The log lists events and constraints in the order they happened, each
 increase preceded by the constraints logged for it: the order the checker
-(check.py) expects.
+(checker.py) expects.
 """
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from xenrr.shadow.clocks import VectorClocks
-from xenrr.shadow.crew import Access, Constraint, CrewEvent, Frame
-from xenrr.shadow.program import MemoryOp, Op, Read, Sync, execute
+from xenrr.crew.clocks import VectorClocks
+from xenrr.crew.protocol import Access, Constraint, CrewEvent, Frame
+from xenrr.crew.sim.program import MemoryOp, Op, Read, Sync, execute
 
 
 @dataclass(eq=False)

@@ -2,7 +2,7 @@
 
 Each class is one way a log can be wrong, so that tests and the lab can tell
 them apart; the message names the actor, the frame and the positions involved
-(ARCHITECTURE.md, "CREW" and "Positions").
+(docs/architecture.md, "CREW" and "Positions").
 """
 
 from xenrr.errors import ModelError

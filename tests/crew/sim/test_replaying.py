@@ -1,6 +1,6 @@
 """The ordering requirement, end to end (seeds/001 slides 9-15).
 
-Random programs (tests/shadow/programs.py) are recorded under a random
+Random programs (tests/crew/sim/programs.py) are recorded under a random
 interleaving through the CREW model; replay under a random scheduler that
 obeys only the logged, reduced constraints must return every read's recorded
 value and end with the recorded memory.
@@ -11,13 +11,13 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.shadow.programs import recordings
-from xenrr.shadow.check import check
-from xenrr.shadow.clocks import reduce
-from xenrr.shadow.crew import requirements
-from xenrr.shadow.program import Read, Write
-from xenrr.shadow.record import Recorder, Vcpu, scripted
-from xenrr.shadow.replay import replay
+from tests.crew.sim.programs import recordings
+from xenrr.crew.checker import check
+from xenrr.crew.clocks import reduce
+from xenrr.crew.protocol import requirements
+from xenrr.crew.sim.program import Read, Write
+from xenrr.crew.sim.recording import Recorder, Vcpu, scripted
+from xenrr.crew.sim.replaying import replay
 
 X = 0x10
 

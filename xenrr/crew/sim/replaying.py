@@ -11,9 +11,9 @@ whatever the pick.
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
-from xenrr.shadow.crew import Constraint
-from xenrr.shadow.program import MemoryOp, execute
-from xenrr.shadow.schedule import ReplaySchedule
+from xenrr.crew.protocol import Constraint
+from xenrr.crew.sim.program import MemoryOp, execute
+from xenrr.crew.sim.schedule import ReplaySchedule
 
 
 class Replayed(NamedTuple):

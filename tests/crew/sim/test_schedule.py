@@ -2,10 +2,10 @@
 
 import pytest
 
-from xenrr.shadow.actors import device_actor
-from xenrr.shadow.crew import Constraint
-from xenrr.shadow.errors import ConstraintCycle, UnreachablePosition
-from xenrr.shadow.schedule import ReplaySchedule
+from xenrr.crew.actors import device_actor
+from xenrr.crew.protocol import Constraint
+from xenrr.crew.errors import ConstraintCycle, UnreachablePosition
+from xenrr.crew.sim.schedule import ReplaySchedule
 
 LAST = {0: 5, 1: 5, 2: 5}
 
@@ -21,7 +21,7 @@ def test_an_actor_waits_at_a_position_until_the_source_arrives():
 
 def test_two_actors_waiting_at_the_same_positions_for_each_other_is_no_cycle():
     # Each faulted on a frame the other held and gave its own up where it
-    # waited (ARCHITECTURE.md "Positions"): both have arrived, both may pass.
+    # waited (docs/architecture.md "Positions"): both have arrived, both may pass.
     schedule = ReplaySchedule(LAST, [Constraint(0, 2, 1, 2), Constraint(1, 2, 0, 2)])
     assert schedule.may_pass(0, 2, {0: 2, 1: 2})
     assert schedule.may_pass(1, 2, {0: 2, 1: 2})

@@ -2,7 +2,7 @@
 
 During replay an actor at position q may pass it (do anything after q) only
 once every actor j named by a logged constraint (j, p) -> (i, q) has arrived
-at p (ARCHITECTURE.md "Replay path"). Nothing else is ordered: between
+at p (docs/architecture.md "Replay path"). Nothing else is ordered: between
 positions the actors run freely.
 
 A log is rejected before replay starts if it could never be satisfied: a
@@ -15,9 +15,9 @@ ends at an actor free to run, so replay never deadlocks.
 
 from collections.abc import Iterable, Mapping
 
-from xenrr.shadow.actors import actor_name
-from xenrr.shadow.crew import Constraint, describe_constraint
-from xenrr.shadow.errors import ConstraintCycle, UnreachablePosition
+from xenrr.crew.actors import actor_name
+from xenrr.crew.protocol import Constraint, describe_constraint
+from xenrr.crew.errors import ConstraintCycle, UnreachablePosition
 
 
 class ReplaySchedule:

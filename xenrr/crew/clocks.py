@@ -19,7 +19,7 @@ decreasing. Both the recorder and the checker feed them that way.
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 
-from xenrr.shadow.crew import Constraint
+from xenrr.crew.protocol import Constraint
 
 _UNKNOWN = -1
 

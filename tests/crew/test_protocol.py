@@ -1,9 +1,9 @@
-"""crew.Frame: the CREW transitions of seeds/001 slides 11-14, one per test."""
+"""protocol.Frame: the CREW transitions of seeds/001 slides 11-14, one per test."""
 
 import pytest
 
-from xenrr.shadow.crew import Access, Constraint, CrewEvent, Frame, requirements
-from xenrr.shadow.errors import IllegalTransition, PositionError
+from xenrr.crew.protocol import Access, Constraint, CrewEvent, Frame, requirements
+from xenrr.crew.errors import IllegalTransition, PositionError
 
 N, R, W = Access.NONE, Access.READ, Access.WRITE
 

@@ -25,11 +25,11 @@ from xenrr.formats.errors import RecordError, TraceDamaged
 from xenrr.formats.framing import walk
 from xenrr.formats.recordtype import RECORD_HEADER
 from xenrr.formats.rectypes import type_name
-from xenrr.shadow.actors import actor_name
-from xenrr.shadow.check import CheckSummary, check
-from xenrr.shadow.crew import Access, Constraint, CrewEvent, describe
-from xenrr.shadow.errors import IllegalTransition, PositionError
-from xenrr.shadow.sharing import Sharing, analyse
+from xenrr.crew.actors import actor_name
+from xenrr.crew.checker import CheckSummary, check
+from xenrr.crew.protocol import Access, Constraint, CrewEvent, describe
+from xenrr.crew.errors import IllegalTransition, PositionError
+from xenrr.crew.sharing import Sharing, analyse
 
 T = TypeVar("T")
 

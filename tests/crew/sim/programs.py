@@ -8,9 +8,9 @@ import itertools
 
 from hypothesis import strategies as st
 
-from xenrr.dma.device import Device
-from xenrr.shadow.program import Read, Sync, Write
-from xenrr.shadow.record import Actor, Recorder, Recording, Vcpu
+from xenrr.crew.sim.devices import Device
+from xenrr.crew.sim.program import Read, Sync, Write
+from xenrr.crew.sim.recording import Actor, Recorder, Recording, Vcpu
 
 access = st.tuples(st.sampled_from(["read", "write"]), st.integers(0, 2), st.integers(0, 1))
 vcpu_programs = st.lists(st.lists(access | st.just(("sync", 0, 0)), max_size=10),

@@ -1,6 +1,6 @@
 """The CREW protocol over one guest frame: states, transitions, dependencies.
 
-SMP-ReVirt (seeds/001, slides 11-14; ARCHITECTURE.md "CREW"): a frame is
+SMP-ReVirt (seeds/001, slides 11-14; docs/architecture.md "CREW"): a frame is
 Concurrent-Read (a set of readers, no writer) or Exclusive-Write (one owner);
 NONE is the state of a frame nobody has touched. An access the state forbids
 faults; the holders that stand in the way are reduced (each at a position of
@@ -9,16 +9,17 @@ such change of one actor's access to one frame is a CREW event.
 
 This module is the one definition of which events are legal and of which
 earlier reductions an increase must be ordered after (the constraints). The
-recorder (record.py), the checker (check.py) and the sharing analysis
-(sharing.py) all drive frames through `Frame.apply`.
+constraint deriver (constraints.py), the checker (checker.py), the sharing
+analysis (sharing.py) and the simulated recorder (sim/recording.py) all
+drive frames through `Frame.apply`.
 """
 
 from collections.abc import Iterable, Iterator
 from enum import IntEnum
 from typing import NamedTuple
 
-from xenrr.shadow.actors import actor_name
-from xenrr.shadow.errors import IllegalTransition, PositionError
+from xenrr.crew.actors import actor_name
+from xenrr.crew.errors import IllegalTransition, PositionError
 
 
 class Access(IntEnum):
@@ -43,7 +44,7 @@ class CrewEvent(NamedTuple):
 
 
 class Constraint(NamedTuple):
-    """`src` passes `src_pos` before `dst` passes `dst_pos` (ARCHITECTURE.md "CREW").
+    """`src` passes `src_pos` before `dst` passes `dst_pos` (docs/architecture.md "CREW").
 
     "Passes" has one meaning throughout: the source has *arrived* at src_pos
     (everything it did before that position is done) before the destination

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from xenrr.formats import (Durability, GuestType, PositionMode, TraceHeader, TraceReader,
                            TraceWriter)
-from xenrr.shadow.actors import device_actor
-from xenrr.shadow.crew import Access, Constraint, CrewEvent
-from xenrr.shadow.trace import records
+from xenrr.crew.actors import device_actor
+from xenrr.crew.protocol import Access, Constraint, CrewEvent
+from xenrr.crew.history import records
 
 HEADER = TraceHeader(domid=7, vcpus=2, guest_type=GuestType.PV,
                      position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=1, start_time=0,

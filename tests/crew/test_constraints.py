@@ -1,17 +1,17 @@
-"""shadow.derive: the constraints derived from Xen's events are the model recorder's own."""
+"""constraints: the constraints derived from Xen's events are the model recorder's own."""
 
 import pytest
 from hypothesis import given, settings
 
-from tests.shadow.programs import recordings
-from tests.shadow.traces import write_records
+from tests.crew.sim.programs import recordings
+from tests.crew.traces import write_records
 from xenrr.errors import ModelError
 from xenrr.formats import records as rec
-from xenrr.shadow.derive import ConstraintDeriver
-from xenrr.shadow.errors import IllegalTransition
-from xenrr.shadow.program import Read, Write
-from xenrr.shadow.record import Recorder, Vcpu, scripted
-from xenrr.shadow.trace import _STATE, check_trace
+from xenrr.crew.constraints import ConstraintDeriver
+from xenrr.crew.errors import IllegalTransition
+from xenrr.crew.sim.program import Read, Write
+from xenrr.crew.sim.recording import Recorder, Vcpu, scripted
+from xenrr.crew.history import _STATE, check_trace
 
 
 def rip(actor: int, count: int) -> int:

@@ -1,11 +1,11 @@
 """The checker: is a log a legal CREW history with sufficient constraints?
 
-The hypervisor's logs are judged against the model (ARCHITECTURE.md stage 4:
+The hypervisor's logs are judged against the model (docs/architecture.md stage 4:
 "the reference model accepts the log"). A history is the log's CREW events
 and constraints in the order they happened, each increase preceded by the
-constraints logged for it (the order record.py produces). It is legal when:
+constraints logged for it (the order sim/recording.py and constraints.py produce). It is legal when:
 
-- every event is allowed by its frame's state before it (crew.Frame.apply);
+- every event is allowed by its frame's state before it (protocol.Frame.apply);
 - each actor's positions never go backwards; a vCPU's increases are at
   strictly increasing positions (every CREW fault is a synchronous entry of
   its own), while a device takes all the frames of a transaction at the
@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from xenrr.formats.enums import ACTOR_DEVICE_BASE
-from xenrr.shadow.actors import actor_name
-from xenrr.shadow.clocks import VectorClocks
-from xenrr.shadow.crew import Constraint, CrewEvent, Frame, describe, describe_constraint
-from xenrr.shadow.errors import InconsistentConstraint, MissingConstraint, PositionError
+from xenrr.crew.actors import actor_name
+from xenrr.crew.clocks import VectorClocks
+from xenrr.crew.protocol import Constraint, CrewEvent, Frame, describe, describe_constraint
+from xenrr.crew.errors import InconsistentConstraint, MissingConstraint, PositionError
 
 
 class CheckSummary(NamedTuple):

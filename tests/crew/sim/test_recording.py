@@ -1,4 +1,4 @@
-"""record.Recorder: CREW faults, reductions at positions, the constraints logged.
+"""recording.Recorder: CREW faults, reductions at positions, the constraints logged.
 
 Each scenario fixes the interleaving with `scripted` and spells out the whole
 log it must produce.
@@ -6,10 +6,10 @@ log it must produce.
 
 import pytest
 
-from xenrr.shadow.check import check
-from xenrr.shadow.crew import Access, Constraint, CrewEvent
-from xenrr.shadow.program import Read, Sync, Write
-from xenrr.shadow.record import Recorder, Vcpu, scripted
+from xenrr.crew.checker import check
+from xenrr.crew.protocol import Access, Constraint, CrewEvent
+from xenrr.crew.sim.program import Read, Sync, Write
+from xenrr.crew.sim.recording import Recorder, Vcpu, scripted
 
 N, R, W = Access.NONE, Access.READ, Access.WRITE
 X, Y = 0x10, 0x11

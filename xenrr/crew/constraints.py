@@ -1,11 +1,11 @@
 """The constraints a log of CREW events implies, derived as the model's recorder derives them.
 
 Xen logs only crew_event records. Which earlier reductions an increase must
-be ordered after follows from the events alone (crew.Frame.apply), and the
+be ordered after follows from the events alone (protocol.Frame.apply), and the
 vector clocks drop those already implied (clocks.VectorClocks.keep): what
-record.Recorder.finish does, here fed the events Xen logged, in the order
+the simulated recorder does (sim/recording.py, Recorder.finish), here fed the events Xen logged, in the order
 Xen applied them (their seq order). The output is the trace order the
-checker expects (trace.py): each increase after the constraints kept for it.
+checker expects (history.py): each increase after the constraints kept for it.
 
 A constraint names a position of the actor waited for, and a trace position
 carries the rip of that point; the rip is the one Xen logged with the event
@@ -15,9 +15,9 @@ rips of exactly the positions its Frame refers to.
 """
 
 from xenrr.formats import records as rec
-from xenrr.shadow.clocks import VectorClocks
-from xenrr.shadow.crew import Constraint, Frame
-from xenrr.shadow.trace import ACCESS, unknown_state
+from xenrr.crew.clocks import VectorClocks
+from xenrr.crew.protocol import Constraint, Frame
+from xenrr.crew.history import ACCESS, unknown_state
 
 
 class ConstraintDeriver:
