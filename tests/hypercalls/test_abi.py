@@ -12,11 +12,12 @@ import subprocess
 
 import pytest
 
-from xenrr.hypercalls.abi import CDEF, ffi, lib
+from xenrr.hypercalls.abi import CDEF, ffi, lib, packer
 from xenrr.lab.paths import cache_dir
 from xenrr.lab.xenbuild import Series, XenTree
 
 TOP_LEVEL = ["struct xen_domctl", "struct xen_sysctl", "struct xen_rr_ring_header",
+             "struct xen_rr_ring_entry",
              "struct privcmd_hypercall", "struct privcmd_mmap_resource",
              "struct ioctl_evtchn_bind_interdomain"]
 
@@ -93,3 +94,14 @@ def test_every_layout_and_constant_matches_the_headers(patched_xen, tmp_path):
 def test_the_rr_op_fits_the_domctl_union():
     assert ffi.sizeof("struct xen_domctl_rr_op") <= 128
     assert ffi.sizeof("struct xen_domctl") == 144
+
+
+def test_the_ring_entry_packer_lays_out_bytes_as_the_cdef_does():
+    entry = packer("struct xen_rr_ring_entry")
+    c = ffi.new("struct xen_rr_ring_entry *", {"seq": 2**40 + 1, "type": 0x58520010, "length": 24})
+    assert entry.pack(2**40 + 1, 0x58520010, 24) == bytes(ffi.buffer(c))
+
+
+def test_a_packer_refuses_what_is_not_a_run_of_unsigned_integers():
+    with pytest.raises(TypeError, match="xen_domctl"):
+        packer("struct xen_domctl")

@@ -12,11 +12,11 @@ from xenrr.formats import records as rec
 RECORDER = """
 import itertools, sys, threading
 from pathlib import Path
-from tests.record.fakering import FakeRing, crew_event
+from tests.rrdomain.fakering import FakeRing, crew_event
 from tests.crew.traces import HEADER
 from xenrr.formats import Durability, TraceWriter
 from xenrr.record.recorder import record
-from xenrr.record.ring import RingReader
+from xenrr.rrdomain.rings import RingReader
 
 class Endless:
     # vCPU 0 takes a new frame at each position, for ever.

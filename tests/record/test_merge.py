@@ -3,7 +3,7 @@
 import pytest
 
 from xenrr.record.merge import SeqMerger
-from xenrr.record.ring import RingProtocolError
+from xenrr.rrdomain.rings import RingProtocolError
 
 
 def entries(*seqs):

@@ -4,7 +4,7 @@ import pytest
 
 from xenrr.formats import records as rec
 from xenrr.record.place import Placer
-from xenrr.record.ring import RingProtocolError
+from xenrr.rrdomain.rings import RingProtocolError
 
 AT = rec.Position
 

@@ -3,25 +3,26 @@
 import threading
 from types import SimpleNamespace
 
-from tests.record.fakering import FakeRing
+from tests.rrdomain.fakering import FakeRing
 from tests.crew.test_constraints import as_record, racing_recording
 from tests.crew.traces import HEADER
 from xenrr.formats import EndReason, TraceReader, TraceWriter
 from xenrr.formats import records as rec
 from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.record.recorder import record
-from xenrr.record.ring import RingReader
+from xenrr.rrdomain.lifecycle import RrDomain
+from xenrr.rrdomain.rings import RingReader
 from xenrr.crew.history import check_trace
 
 
-class FakeDomain:
+class FakeDomain(RrDomain):
     """Publishes a few events per wait, a vCPU's in its ring, out of seq order between
     rings; shuts down (or asks the recorder to stop) once all are out."""
 
     def __init__(self, events, nr_vcpus, stop=None, per_wait=2):
         self.pending = list(enumerate(events))
         self.rings = [FakeRing() for _ in range(nr_vcpus)]
-        self.stop = stop
+        self.stop_event = stop
         self.per_wait = per_wait
         self.calls = []
 
@@ -29,11 +30,11 @@ class FakeDomain:
         batch, self.pending = self.pending[:self.per_wait], self.pending[self.per_wait:]
         for seq, event in sorted(batch, key=lambda e: -e[1].vcpu):   # vCPU 1's ring first
             self.rings[event.vcpu].put_record(seq, event)
-        if not self.pending and self.stop is not None:
-            self.stop.set()
+        if not self.pending and self.stop_event is not None:
+            self.stop_event.set()
 
     def ended(self):
-        return EndReason.SHUTDOWN if not self.pending and self.stop is None else None
+        return EndReason.SHUTDOWN if not self.pending and self.stop_event is None else None
 
     def stats(self):
         return SimpleNamespace(vcpus=[SimpleNamespace(position=7 * v) for v in range(2)])

@@ -9,7 +9,7 @@ contiguous run from the next expected seq and holds the rest. A seq that
 never arrives is reported at the end (finish), never skipped.
 """
 
-from xenrr.record.ring import RingProtocolError
+from xenrr.rrdomain.rings import RingProtocolError
 
 
 class SeqMerger:

@@ -13,7 +13,7 @@ keeps nothing for it.
 from collections import deque
 
 from xenrr.formats import records as rec
-from xenrr.record.ring import RingProtocolError
+from xenrr.rrdomain.rings import RingProtocolError
 
 _PLACE, _EVENT = rec.CrewPlace, rec.CrewEvent
 

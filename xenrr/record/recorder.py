@@ -8,10 +8,9 @@ trace: one stream keeps the order the checker needs (crew/history.py).
 
 The loop ends when the domain shuts down or dies (after one more drain, so
 nothing it logged is lost) or when asked to stop (SIGINT, SIGTERM: `stop`
-is set): the domain is paused, drained a last time, its recording disabled
-and unpaused, and the trace closed. If the recorder fails, recording is
-still disabled if Xen allows: a guest whose rings nobody drains waits for
-room for ever.
+is set): then the domain leaves rr as its life cycle says
+(rrdomain/lifecycle.py), drained on the way, and the trace is closed. If
+the recorder fails, recording is abandoned (disabled if Xen allows).
 """
 
 import contextlib
@@ -22,14 +21,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from xenrr.errors import XenrrError
 from xenrr.formats import EndReason, TraceWriter
 from xenrr.formats import records as rec
 from xenrr.formats.errors import RecordError
-from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.record.merge import SeqMerger
 from xenrr.record.place import Placer
-from xenrr.record.ring import RingProtocolError, RingReader
+from xenrr.rrdomain.lifecycle import RrDomain
+from xenrr.rrdomain.rings import RingProtocolError, RingReader
 from xenrr.crew.constraints import ConstraintDeriver
 
 POLL_SECONDS = 0.05
@@ -79,14 +77,13 @@ class _Pipeline:
         self.placer.finish()
 
 
-def record(target, rings: list[RingReader], writer: TraceWriter, stop: threading.Event,
+def record(target: RrDomain, rings: list[RingReader], writer: TraceWriter, stop: threading.Event,
            progress: Callable[[Progress], None] | None = None,
            clock: Callable[[], float] = time.monotonic) -> EndReason:
     """Record until the domain ends or `stop` is set; close the trace; the reason it ended.
 
-    `target` is the recorded domain (record/domain.py XenDomain, or a test
-    double): wait(timeout), ended() -> EndReason | None, stats(), pause(),
-    unpause(), disable().
+    `target` is the recorded domain (rrdomain.RrDomain: rrdomain.xen's, or a
+    test double) and `rings` its rings.
     """
     pipeline = _Pipeline(rings, writer)
     last, last_entries = clock(), 0
@@ -105,47 +102,13 @@ def record(target, rings: list[RingReader], writer: TraceWriter, stop: threading
                                   tuple(v.position for v in target.stats().vcpus)))
                 last, last_entries = now, pipeline.entries
         else:
-            reason = _stop(target, pipeline.drain)
+            reason = target.stop(pipeline.drain)
         pipeline.finish()
     except BaseException:
-        with contextlib.suppress(XenrrError):  # e.g. the domain is gone: nothing waits then
-            _detach(target)
+        target.abandon()
         raise
     writer.close(reason)
     return reason
-
-
-def _stop(target, drain: Callable[[], None]) -> EndReason:
-    """Stop recording on request; a domain that is dying meanwhile has ended instead.
-
-    Xen refuses rr ops on a dying domain (ESRCH): libvirt destroys a domain
-    and stops its recorder at about the same time.
-    """
-    reason = target.ended()
-    if reason is None:
-        try:
-            _detach(target, drain)
-            return EndReason.STOPPED
-        except NoSuchDomainError:
-            reason = target.ended() or EndReason.SHUTDOWN
-    drain()
-    return reason
-
-
-def _detach(target, drain: Callable[[], None] = lambda: None) -> None:
-    """Stop recording a running domain: paused, drained, disabled, drained, unpaused.
-
-    Disabling places the changes forced on vCPUs that never reached their
-    next position (the rings stay mapped until the recorder lets them go),
-    hence the drain after it.
-    """
-    target.pause()
-    try:
-        drain()
-        target.disable()
-        drain()
-    finally:
-        target.unpause()
 
 
 @contextlib.contextmanager

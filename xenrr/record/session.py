@@ -1,28 +1,22 @@
-"""Recording a domain from start to end: enable CREW recording, set up, run the loop.
+"""Recording a domain from start to end: CREW recording enabled, the trace opened, the loop run.
 
-Xen enables recording only on a paused domain, so that the trace starts
-before the guest's next instruction: a running domain is paused for it (and
-unpaused once the rings are mapped and the trace is open); one created
-paused (`xenrr record -c`, as `xl create -p`) is left to the caller's
-choice. If setting up fails, recording is disabled again and our pause
-undone.
+The domain's rr life cycle is rrdomain's: the trace is open before the
+guest runs its first recorded instruction; one created paused (`xenrr
+record -c`, as `xl create -p`) may be left paused for the caller.
 """
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from xenrr.domains import Domain, xl
-from xenrr.errors import XenrrError
 from xenrr.formats import EndReason, GuestType, PositionMode, TraceHeader, TraceWriter
-from xenrr.hypercalls.domctl import pause_domain, unpause_domain
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import RrControl
 from xenrr.hypercalls.xenver import xen_version
-from xenrr.record.domain import attach
 from xenrr.record.recorder import Progress, record
+from xenrr.rrdomain.xen import rr_mode
 
 
 def domain_config(domid: int) -> str:
@@ -49,31 +43,11 @@ def record_domain(privcmd: Privcmd, domain: Domain, path: Path, config: str, *,
     """Record `domain` into the trace at `path` until it ends or `stop` is set.
 
     created_paused: its creator paused it, and that pause is undone once
-    set up unless leave_paused; otherwise it is paused here for enable and
-    unpaused once set up.
+    set up unless leave_paused (rrdomain.xen.rr_mode).
     """
-    rr = RrControl(privcmd)
-    interface = rr.info().interface_version
-    domid = domain.domid
-    if not created_paused:
-        pause_domain(privcmd, domid)
-    try:
-        rr.enable(domid, crew=True)
-    except BaseException:
-        if not created_paused:
-            unpause_domain(privcmd, domid)
-        raise
-    with contextlib.ExitStack() as stack:
-        try:
-            target, rings = stack.enter_context(attach(privcmd, domid, domain.info.nr_vcpus))
-            writer = stack.enter_context(TraceWriter(
-                path, header=trace_header(privcmd, domain, config, interface)))
-        except BaseException:
-            with contextlib.suppress(XenrrError):
-                rr.disable(domid)
-            if not created_paused:
-                unpause_domain(privcmd, domid)
-            raise
-        if not leave_paused:
-            unpause_domain(privcmd, domid)
-        return record(target, rings, writer, stop, progress)
+    interface = RrControl(privcmd).info().interface_version
+    with rr_mode(privcmd, domain, crew=True, created_paused=created_paused) as target:
+        with TraceWriter(path, header=trace_header(privcmd, domain, config,
+                                                   interface)) as writer:
+            target.go(leave_paused)
+            return record(target, target.rings, writer, stop, progress)

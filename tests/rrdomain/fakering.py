@@ -3,10 +3,11 @@
 import struct
 
 from xenrr.formats import records as rec
+from xenrr.hypercalls.abi import packer
 from xenrr.hypercalls.privcmd import PAGE
-from xenrr.record.ring import ENTRY
+from xenrr.rrdomain.rings import ENTRY
 
-HEADER = struct.Struct("<QQII")   # prod, cons, size, flags
+HEADER = packer("struct xen_rr_ring_header")   # prod, cons, size, flags
 
 
 class FakeRing:

@@ -1,14 +1,17 @@
-"""The consumer side of one vCPU's log ring (XEN_DOMCTL_RR_OP_get_ring, XENMEM_resource_rr_ring).
+"""One vCPU's log ring, the channel between Xen and dom0 for a domain under record/replay.
 
+XEN_DOMCTL_RR_OP_get_ring names a ring; XENMEM_resource_rr_ring maps it.
 Frame 0 of a ring is struct xen_rr_ring_header; the data area is frames
-1..n-1, and the free-running byte offset o lives at data[o % size]. Xen
-appends entries back to back, each an entry header (seq u64, type u32,
-length u32) and `length` body bytes padded with zeros to 8, and an entry
-may wrap around the end of the data area. Xen makes an entry's bytes
-visible before it advances prod; the reader loads prod, then the bytes, and
-stores cons only once the entries are copied out, so Xen never overwrites
-bytes not yet taken. (On x86 loads are not reordered with loads, nor stores
-with earlier loads, so plain loads and stores keep that order.)
+1..n-1, and the free-running byte offset o lives at data[o % size]. The
+producer appends entries back to back, each a struct xen_rr_ring_entry
+(seq, type, length) and `length` body bytes padded with zeros to 8, and an
+entry may wrap around the end of the data area. The producer makes an
+entry's bytes visible before it advances prod; the consumer loads prod,
+then the bytes, and stores cons only once the entries are copied out, so
+the producer never overwrites bytes not yet taken. (On x86 loads are not
+reordered with loads, nor stores with earlier loads, so plain loads and
+stores keep that order.) In recording Xen produces and `xenrr record`
+consumes (RingReader).
 
 A ring is never trusted: prod moving backwards or past the data area's
 size, an entry running past prod, are protocol errors, reported with the
@@ -20,10 +23,10 @@ rings anyway, and refuses a number seen twice.
 import struct
 
 from xenrr.errors import HypercallError
-from xenrr.hypercalls.abi import ffi
+from xenrr.hypercalls.abi import ffi, packer
 from xenrr.hypercalls.privcmd import PAGE
 
-ENTRY = struct.Struct("<QII")   # seq, type, length
+ENTRY = packer("struct xen_rr_ring_entry")   # seq, type, length
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 _PROD = ffi.offsetof("struct xen_rr_ring_header", "prod")

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests.record.fakering import FakeRing, crew_event
+from tests.rrdomain.fakering import FakeRing, crew_event
 from xenrr.formats import records as rec
-from xenrr.record.ring import ENTRY, RingProtocolError, RingReader
+from xenrr.rrdomain.rings import ENTRY, RingProtocolError, RingReader
 
 
 def test_entries_come_out_in_ring_order_and_cons_follows():
