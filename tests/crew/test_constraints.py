@@ -11,7 +11,8 @@ from xenrr.crew.constraints import ConstraintDeriver
 from xenrr.crew.errors import IllegalTransition
 from xenrr.crew.sim.program import Read, Write
 from xenrr.crew.sim.recording import Recorder, Vcpu, scripted
-from xenrr.crew.history import _STATE, check_trace
+from xenrr.crew.history import check_trace
+from xenrr.crew.protocol import STATE
 
 
 def rip(actor: int, count: int) -> int:
@@ -21,8 +22,8 @@ def rip(actor: int, count: int) -> int:
 
 def as_record(item):
     if hasattr(item, "frame"):
-        return rec.CrewEvent(vcpu=item.actor, old_state=_STATE[item.old],
-                             new_state=_STATE[item.new], gfn=item.frame,
+        return rec.CrewEvent(vcpu=item.actor, old_state=STATE[item.old],
+                             new_state=STATE[item.new], gfn=item.frame,
                              position=rec.Position(item.position, rip(item.actor, item.position)))
     return rec.Constraint(vcpu=item.dst, after_vcpu=item.src,
                           position=rec.Position(item.dst_pos, rip(item.dst, item.dst_pos)),

@@ -124,3 +124,38 @@ def test_arrays_need_a_fixed_size_class(tmp_path):
     write_trace(path, [])
     with TraceReader(path) as r, pytest.raises(RecordError, match="Dma is not a fixed-size record"):
         list(scan.arrays(r, Dma))
+
+
+def test_values_are_the_fixed_parts_of_the_classes_asked_for_in_trace_order(tmp_path):
+    path = tmp_path / "t.xrr"
+    written = one_of_each() + crew_events(3)
+    write_trace(path, written)
+    with TraceReader(path) as r:
+        got = list(scan.values(r, (CrewEvent, Constraint), (Dma,)))
+    wanted = [x for x in written if type(x) in (CrewEvent, Constraint, Dma)]
+    assert [t for t, _ in got] == [type(x).TYPE for x in wanted]
+    for (_, values), record in zip(got, wanted):
+        names = type(record).LAYOUT.flat_names
+        assert values[names.index("position.count")] == record.position.count
+    dma = got[[t for t, _ in got].index(Dma.TYPE)][1]
+    assert dma[Dma.LAYOUT.flat_names.index("length")] == 5   # the data itself is not read
+
+
+def test_values_refuse_a_record_of_the_wrong_size_naming_its_chunk(tmp_path):
+    event = crew_events(1)[0]
+    body = CrewEvent.CODEC.frame(event)
+    short = RECORD_HEADER.pack(CrewEvent.TYPE, CrewEvent.CODEC.size - 8) + body[8:-8]
+    path = tmp_path / "t.xrr"
+    path.write_bytes(assemble([(0, framed(HEADER) + short)]))
+    with TraceReader(path) as r, pytest.raises(RecordError,
+                                               match=r"chunk 0 at .*crew_event at \+0x.*: "
+                                                     r"expected a body of 32 bytes, got 24"):
+        list(scan.values(r, (CrewEvent,)))
+
+
+def test_positioned_names_each_position_with_its_actor():
+    names = Constraint.LAYOUT.flat_names
+    assert [(names[a], names[c]) for a, c in scan.positioned(Constraint)] == [
+        ("vcpu", "position.count"), ("after_vcpu", "after_position.count")]
+    names = Dma.LAYOUT.flat_names
+    assert [(names[a], names[c]) for a, c in scan.positioned(Dma)] == [("actor", "position.count")]

@@ -16,8 +16,7 @@ rips of exactly the positions its Frame refers to.
 
 from xenrr.formats import records as rec
 from xenrr.crew.clocks import VectorClocks
-from xenrr.crew.protocol import Constraint, Frame
-from xenrr.crew.history import ACCESS, unknown_state
+from xenrr.crew.protocol import ACCESS, Constraint, Frame, unknown_state
 
 
 class ConstraintDeriver:

@@ -17,32 +17,19 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar
 
+from xenrr.crew.actors import actor_name
+from xenrr.crew.checker import CheckSummary, check
+from xenrr.crew.errors import PositionError
+from xenrr.crew.protocol import ACCESS, STATE, Constraint, CrewEvent, describe, unknown_state
+from xenrr.crew.sharing import Sharing, analyse
 from xenrr.errors import ModelError
 from xenrr.formats import TraceReader
 from xenrr.formats import records as rec
-from xenrr.formats.enums import CrewState
-from xenrr.formats.errors import RecordError, TraceDamaged
-from xenrr.formats.framing import walk
-from xenrr.formats.recordtype import RECORD_HEADER
-from xenrr.formats.rectypes import type_name
-from xenrr.crew.actors import actor_name
-from xenrr.crew.checker import CheckSummary, check
-from xenrr.crew.protocol import Access, Constraint, CrewEvent, describe
-from xenrr.crew.errors import IllegalTransition, PositionError
-from xenrr.crew.sharing import Sharing, analyse
+from xenrr.formats.errors import TraceDamaged
+from xenrr.formats.scan import positioned, values
 
 T = TypeVar("T")
 
-# A crew_event's states as the model's accesses, and back.
-ACCESS = {CrewState.NONE: Access.NONE, CrewState.CR: Access.READ, CrewState.EW: Access.WRITE}
-_STATE = {access: state for state, access in ACCESS.items()}
-_STATES = ", ".join(f"{s.value} ({s.name})" for s in CrewState)
-
-
-def unknown_state(actor: int, frame: int, count: int, old: int, new: int) -> IllegalTransition:
-    """The error for a crew_event whose old or new state is not a CREW state."""
-    return IllegalTransition(f"{describe(actor, frame, count)}: CREW state {old}->{new} is not "
-                             f"one of {_STATES}")
 _EVENT, _CONSTRAINT = rec.CrewEvent, rec.Constraint
 
 
@@ -57,30 +44,14 @@ _CONSTRAINT_VALUES = _flat(_CONSTRAINT, "after_vcpu", "after_position.count",
                            "after_position.rip", "vcpu", "position.count", "position.rip")
 
 
-def _bodies(extents: bool) -> dict[int, tuple[int, bool, Callable, list]]:
-    """The records read_history unpacks: type -> (fixed size, exact, unpacker, getters).
-
-    crew_event and constraint have exactly their fixed size. With extents,
-    also every other record with a fixed part carrying positions, with its
-    (actor, count) getters, derived from the definitions (records.py
-    conventions: the actor id is the first member; `after_position` belongs
-    to `after_vcpu`).
-    """
-    table = {cls.TYPE: (cls.CODEC.size, True, cls.CODEC.body.unpack_from, [])
-             for cls in (_EVENT, _CONSTRAINT)}
-    for cls in rec.RECORD_CLASSES if extents else ():
-        names = cls.LAYOUT.flat_names
-        body = getattr(cls.CODEC, "body", None)
-        if cls.TYPE in table or body is None:
-            continue
-        getters = []
-        for name in names:
-            if name.endswith("position.count"):
-                prefix = name.removesuffix("position.count")
-                actor = f"{prefix}vcpu" if prefix else names[0]
-                getters.append(itemgetter(names.index(actor), names.index(name)))
-        if getters:
-            table[cls.TYPE] = (cls.CODEC.size, False, body.unpack_from, getters)
+def _positioned() -> dict[int, list[Callable[[tuple], tuple[int, int]]]]:
+    """Every other record whose fixed part carries positions: type -> (actor, count) getters."""
+    table = {}
+    for cls in rec.RECORD_CLASSES:
+        if cls not in (_EVENT, _CONSTRAINT) and getattr(cls.CODEC, "body", None) is not None:
+            getters = [itemgetter(*pair) for pair in positioned(cls)]
+            if getters:
+                table[cls.TYPE] = getters
     return table
 
 
@@ -88,56 +59,41 @@ def read_history(reader: TraceReader, extents: dict[int, list[int]] | None = Non
                  ) -> Iterator[CrewEvent | Constraint]:
     """The model's view of a trace's crew_event and constraint records, in trace order.
 
-    A bulk scan (spec "Bulk scans"): each chunk is walked once and only the
-    fixed-size bodies of the records needed are unpacked, with their codecs'
-    own structs. Other records are `xenrr log verify`'s business, except
-    that with `extents`, every record carrying a position extends its
-    actor's [first, last] position there.
+    A bulk scan (formats.scan.values): other records are `xenrr log
+    verify`'s business, except that with `extents`, every record carrying a
+    position extends its actor's [first, last] position there.
     """
-    bodies = _bodies(extents is not None)
+    others = _positioned() if extents is not None else {}
     event_type, constraint_type = _EVENT.TYPE, _CONSTRAINT.TYPE
-    header = RECORD_HEADER.size
     rips: dict[int, tuple[int, int]] = {}
     access = ACCESS
     make = tuple.__new__  # what NamedTuple._make does, without its extra call
-    for chunk in reader.chunks():
-        data = chunk.data
-        try:
-            for offset, rtype, length in walk(data):
-                body = bodies.get(rtype)
-                if body is None:
-                    continue
-                size, exact, unpack, getters = body
-                if length != size and (exact or length < size):
-                    raise RecordError(f"{type_name(rtype)} at +{offset:#x}: expected a body of "
-                                      f"{'' if exact else 'at least '}{size} bytes, got {length}")
-                values = unpack(data, offset + header)
-                if rtype == event_type:
-                    actor, old, new, frame, count, rip = _EVENT_VALUES(values)
-                    if rips.get(actor) != (count, rip):
-                        _same_rip(rips, actor, count, rip, frame)
-                    try:
-                        event = make(CrewEvent, (actor, frame, access[old], access[new], count))
-                    except KeyError:
-                        raise unknown_state(actor, frame, count, old, new) from None
-                    if extents is not None:
-                        _extend(extents, actor, count)
-                    yield event
-                elif rtype == constraint_type:
-                    src, src_pos, src_rip, dst, dst_pos, dst_rip = _CONSTRAINT_VALUES(values)
-                    if rips.get(src) != (src_pos, src_rip):
-                        _same_rip(rips, src, src_pos, src_rip, None)
-                    if rips.get(dst) != (dst_pos, dst_rip):
-                        _same_rip(rips, dst, dst_pos, dst_rip, None)
-                    if extents is not None:
-                        _extend(extents, src, src_pos)
-                        _extend(extents, dst, dst_pos)
-                    yield make(Constraint, (src, src_pos, dst, dst_pos))
-                else:
-                    for get in getters:
-                        _extend(extents, *get(values))
-        except RecordError as e:
-            raise type(e)(f"{reader.path}: chunk {chunk.sequence} at {chunk.offset:#x}: {e}") from None
+    prefix = [rec.BY_TYPE[t] for t in others]
+    for rtype, fields in values(reader, (_EVENT, _CONSTRAINT), prefix):
+        if rtype == event_type:
+            actor, old, new, frame, count, rip = _EVENT_VALUES(fields)
+            if rips.get(actor) != (count, rip):
+                _same_rip(rips, actor, count, rip, frame)
+            try:
+                event = make(CrewEvent, (actor, frame, access[old], access[new], count))
+            except KeyError:
+                raise unknown_state(actor, frame, count, old, new) from None
+            if extents is not None:
+                _extend(extents, actor, count)
+            yield event
+        elif rtype == constraint_type:
+            src, src_pos, src_rip, dst, dst_pos, dst_rip = _CONSTRAINT_VALUES(fields)
+            if rips.get(src) != (src_pos, src_rip):
+                _same_rip(rips, src, src_pos, src_rip, None)
+            if rips.get(dst) != (dst_pos, dst_rip):
+                _same_rip(rips, dst, dst_pos, dst_rip, None)
+            if extents is not None:
+                _extend(extents, src, src_pos)
+                _extend(extents, dst, dst_pos)
+            yield make(Constraint, (src, src_pos, dst, dst_pos))
+        else:
+            for get in others[rtype]:
+                _extend(extents, *get(fields))
 
 
 def _extend(extents: dict[int, list[int]], actor: int, count: int) -> None:
@@ -165,7 +121,7 @@ def _same_rip(rips: dict[int, tuple[int, int]], actor: int, count: int, rip: int
 
 def records(items: Iterable[CrewEvent | Constraint], rip: int = 0) -> Iterator:
     """Trace records for model events and constraints, every position at `rip`."""
-    state = _STATE
+    state = STATE
     for item in items:
         if type(item) is CrewEvent:
             yield rec.CrewEvent(vcpu=item.actor, old_state=state[item.old],

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from xenrr.crew.actors import actor_name
 from xenrr.crew.errors import IllegalTransition, PositionError
+from xenrr.formats.enums import CrewState
 
 
 class Access(IntEnum):
@@ -31,6 +32,11 @@ class Access(IntEnum):
 
 
 _NONE, _READ, _WRITE = Access.NONE, Access.READ, Access.WRITE
+
+# A trace's CREW states (crew_event) as the model's accesses, and back.
+ACCESS = {CrewState.NONE: _NONE, CrewState.CR: _READ, CrewState.EW: _WRITE}
+STATE = {access: state for state, access in ACCESS.items()}
+_STATES = ", ".join(f"{s.value} ({s.name})" for s in CrewState)
 
 
 class CrewEvent(NamedTuple):
@@ -60,6 +66,12 @@ class Constraint(NamedTuple):
 def describe(actor: int, frame: int, position: int) -> str:
     """The place an error happened, worded the same in every message."""
     return f"{actor_name(actor)}, frame {frame:#x}, position {position}"
+
+
+def unknown_state(actor: int, frame: int, position: int, old: int, new: int) -> IllegalTransition:
+    """The error for a crew_event whose old or new state is not a CREW state."""
+    return IllegalTransition(f"{describe(actor, frame, position)}: CREW state {old}->{new} is "
+                             f"not one of {_STATES}")
 
 
 def describe_constraint(c: Constraint) -> str:

@@ -1,4 +1,4 @@
-"""Bulk scans with numpy: statistics and record arrays without a Python loop per record.
+"""Bulk scans: statistics, record arrays and record values without decoding records one by one.
 
 A chunk's raw block is viewed as 8-byte slots. Every record header is at a
 slot boundary and carries REC_TYPE_IDENT in bits 16-30 of its type, so one
@@ -8,15 +8,22 @@ that happens to carry the ident breaks that check locally, and the chain is
 then followed from one good run to the next (a Python step per stray
 candidate, not per record). The result is the same framing framing.walk
 finds, and the same errors (spec "Bulk scans").
+
+`values` is the scan for passes that need the records themselves in trace
+order (the CREW model's): only the fixed parts of the records asked for are
+unpacked, as flat tuples, with their codecs' own structs.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from xenrr.formats.errors import RecordError, UnknownRecordError
+from xenrr.formats.framing import walk
 from xenrr.formats.records import BY_TYPE, RECORD_CLASSES
+from xenrr.formats.recordtype import RECORD_HEADER
+from xenrr.formats.rectypes import type_name
 from xenrr.formats.rectypes import REC_OPTIONAL, REC_TYPE_IDENT, REC_TYPE_IDENT_MASK
 
 _IDENT_MASK = np.uint64(REC_TYPE_IDENT_MASK)
@@ -215,3 +222,47 @@ def arrays(reader, cls) -> Iterator[np.ndarray]:
                               f"with a length other than {layout.size}")
         body = np.frombuffer(chunk.data, dtype="<u8")[slots[mine][:, None] + columns]
         yield body.view(np.uint8)[:, :layout.size].copy().view(layout.dtype).reshape(-1)
+
+
+def values(reader, exact: Iterable, prefix: Iterable = ()) -> Iterator[tuple[int, tuple]]:
+    """(type, fixed-part values) of the records of the classes given, in trace order.
+
+    The values are in the order of the class's LAYOUT.flat_names. A record
+    of an `exact` class must have exactly its fixed size; one of a `prefix`
+    class at least its fixed part, whose values alone are read. Each chunk's
+    framing is walked once; other records are `xenrr log verify`'s business.
+    """
+    table = {cls.TYPE: (cls.CODEC.size, True, cls.CODEC.body.unpack_from) for cls in exact}
+    for cls in prefix:
+        table[cls.TYPE] = (cls.CODEC.size, False, cls.CODEC.body.unpack_from)
+    header = RECORD_HEADER.size
+    for chunk in reader.chunks():
+        data = chunk.data
+        try:
+            for offset, rtype, length in walk(data):
+                body = table.get(rtype)
+                if body is None:
+                    continue
+                size, is_exact, unpack = body
+                if length != size and (is_exact or length < size):
+                    raise RecordError(f"{type_name(rtype)} at +{offset:#x}: expected a body of "
+                                      f"{'' if is_exact else 'at least '}{size} bytes, got "
+                                      f"{length}")
+                yield rtype, unpack(data, offset + header)
+        except RecordError as e:
+            raise type(e)(f"{reader.path}: chunk {chunk.sequence} at {chunk.offset:#x}: {e}") from None
+
+
+def positioned(cls) -> list[tuple[int, int]]:
+    """(actor, count) indexes into the flat values of each position a fixed part carries.
+
+    By the record conventions (spec "Positions and actors"): the actor id is
+    the first member, and an `after_position` belongs to `after_vcpu`.
+    """
+    names = cls.LAYOUT.flat_names
+    found = []
+    for index, name in enumerate(names):
+        if name.endswith("position.count"):
+            prefix = name.removesuffix("position.count")
+            found.append((names.index(f"{prefix}vcpu") if prefix else 0, index))
+    return found
