@@ -5,7 +5,7 @@ import stat
 import sys
 
 from xenrr.cli import main
-from xenrr.lab.paths import project_dir
+from xenrr.sourcetree import source_dir
 
 
 def test_install_writes_the_hook_with_this_python(tmp_path, capsys):
@@ -13,7 +13,7 @@ def test_install_writes_the_hook_with_this_python(tmp_path, capsys):
     hook = tmp_path / "etc/libvirt/hooks/libxl.d/xenrr"
     assert capsys.readouterr() == ("", f"xenrr: installed {hook}; a running libvirtd sees it "
                                        "once restarted or reloaded (SIGHUP)\n")
-    source = (project_dir() / "dom0-tools/libvirt-hook").read_text().splitlines(keepends=True)
+    source = (source_dir() / "dom0-tools/libvirt-hook").read_text().splitlines(keepends=True)
     assert hook.read_text().splitlines(keepends=True) == [f"#!{sys.executable}\n", *source[1:]]
     assert stat.S_IMODE(hook.stat().st_mode) == 0o755
     assert os.listdir(hook.parent) == ["xenrr"]

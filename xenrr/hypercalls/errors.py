@@ -38,7 +38,7 @@ class DomainStateError(HypercallError):
 
 
 NO_XENRR = ("this hypervisor has no xenrr support (XEN_DOMCTL_rr_op is unknown to it): "
-            "boot one built by `xenrr lab build`")
+            "boot one built with hypervisor-patches/ (`make xen`)")
 
 # errno -> (exception class, message) for any domctl; operations refine these.
 DOMCTL_ERRORS = {

@@ -9,8 +9,3 @@ def cache_dir() -> Path:
     root = Path(os.environ.get("XENRR_CACHE") or Path.home() / ".cache" / "xenrr")
     root.mkdir(parents=True, exist_ok=True)
     return root
-
-
-def project_dir() -> Path:
-    """The source tree xenrr runs from (its hypervisor-patches/ live there)."""
-    return Path(__file__).resolve().parents[2]

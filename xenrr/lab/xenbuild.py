@@ -27,7 +27,8 @@ from pathlib import Path
 
 from xenrr.errors import LabError
 from xenrr.lab.aptsrc import PrivateApt
-from xenrr.lab.paths import cache_dir, project_dir
+from xenrr.lab.paths import cache_dir
+from xenrr.sourcetree import source_dir
 from xenrr.lab.tools import require
 
 SOURCE_PACKAGE = "xen"
@@ -55,7 +56,7 @@ class Series:
 
     @classmethod
     def load(cls, directory: Path | None = None) -> "Series":
-        directory = directory or project_dir() / "hypervisor-patches"
+        directory = directory or source_dir() / "hypervisor-patches"
         series = directory / "series"
         if not series.is_file():
             raise LabError(f"{series} is missing")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from xenrr.errors import UsageError
-from xenrr.lab.paths import project_dir
+from xenrr.sourcetree import source_dir
 
 HOOK_DIR = Path("etc/libvirt/hooks/libxl.d")   # under the root
 HOOK_NAME = "xenrr"
@@ -26,7 +26,7 @@ def hook_path(root: Path = Path("/")) -> Path:
 
 def hook_text(python: str = sys.executable) -> str:
     """dom0-tools/libvirt-hook with `python` in its first line."""
-    source = project_dir() / SOURCE
+    source = source_dir() / SOURCE
     try:
         lines = source.read_text().splitlines(keepends=True)
     except FileNotFoundError:
