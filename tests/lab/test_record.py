@@ -75,7 +75,7 @@ def test_the_model_accepts_the_crew_history_of_a_recorded_boot(stopped):
 def test_the_model_accepts_the_crew_history_of_a_whole_run(recording):
     # Issue 7, bug 2: forced reductions placed at a position after an
     # earlier-numbered one that waited for the next put a vCPU's positions
-    # out of order in most whole runs (patch 0006, rr_crew_place()).
+    # out of order in most whole runs (patch 0007, rr_crew_place()).
     summary = check_trace(recording.trace)
     assert summary.actors == 2
     assert summary.events > 100000 and summary.constraints > 0

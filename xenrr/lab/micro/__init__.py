@@ -3,7 +3,7 @@
 A Linux guest shares hundreds of pages nobody can predict; a micro-guest
 shares exactly the pages its workload names and prints their frames, so a
 CREW trace can be checked against what the guest is known to have done
-(ARCHITECTURE.md, stage 5).  The guest itself is C and assembly in guest/
+(docs/architecture.md, "CREW").  The guest itself is C and assembly in guest/
 (its README says how it boots); this package builds it with the host's gcc
 (builder), writes xl configs for it (xlconfig) and reads what it prints
 (report).
