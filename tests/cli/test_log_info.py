@@ -21,7 +21,7 @@ def test_info(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert err == ""
     assert out == "".join(f"{k:<16} {v}\n" for k, v in [
-        ("trace", path), ("closed", True), ("revision", 1), ("size", path.stat().st_size),
+        ("trace", path), ("closed", True), ("revision", 2), ("size", path.stat().st_size),
         ("domid", 7), ("name", "guest"), ("vcpus", 2), ("guest_type", "PV"),
         ("xen_version", "4.17.5"), ("xenrr_interface", 1), ("position_mode", "SYNC_ENTRY"),
         ("start_time", "2023-11-14T22:13:20+00:00"), ("chunks", 4), ("records", 12),
@@ -35,7 +35,7 @@ def test_info_json(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert err == "" and out.count("\n") == 1 and " " not in out.replace("guest\"", "")[:20]
     assert json.loads(out) == {
-        "trace": str(path), "closed": True, "revision": 1, "size": path.stat().st_size,
+        "trace": str(path), "closed": True, "revision": 2, "size": path.stat().st_size,
         "domid": 7, "name": "guest", "vcpus": 2, "guest_type": "PV", "xen_version": "4.17.5",
         "xenrr_interface": 1, "position_mode": "SYNC_ENTRY",
         "start_time": "2023-11-14T22:13:20+00:00", "chunks": 4, "records": 12,

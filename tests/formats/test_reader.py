@@ -15,6 +15,8 @@ from xenrr.errors import TraceError, UsageError
 from xenrr.formats import (CrewEvent, Durability, NotATraceError, Rdtsc, RecordError, TraceReader,
                            TraceWriter, UnknownRecordError, scan)
 from xenrr.formats import verify as checks
+from xenrr.formats.enums import ConfigKind, EndReason
+from xenrr.formats.records import EndOfTrace
 from xenrr.formats.fileformat import CHUNK_HEADER_STRUCT, FILE_HEADER_STRUCT, file_header
 from xenrr.formats.recordtype import RECORD_HEADER
 from xenrr.formats.rectypes import REC_OPTIONAL
@@ -44,8 +46,8 @@ def test_a_closed_trace_reads_whole(tmp_path):
     (b"", "not a xenrr trace (0 bytes, shorter than a file header)"),
     (b"x" * 30, "not a xenrr trace (expected marker 0xffffffffffffffff and ident 0x58525254, "
                 "got 0x7878787878787878 and 0x78787878)"),
-    (file_header()[:12] + bytes.fromhex("00000002") + bytes(8),
-     "trace format revision 2 is not supported (expected 1)"),
+    (file_header()[:12] + bytes.fromhex("00000003") + bytes(8),
+     "trace format revision 3 is not supported (expected 1 or 2)"),
     (file_header()[:16] + bytes.fromhex("00000001") + bytes(4), "big-endian traces are not supported"),
     (file_header()[:16] + bytes.fromhex("00000002") + bytes(4),
      "unknown options 0x2 or reserved bytes 00000000 set in the file header"),
@@ -57,6 +59,47 @@ def test_not_a_trace(tmp_path, data, message):
     with pytest.raises(NotATraceError) as e:
         TraceReader(path)
     assert str(e.value).startswith(f"{path}: {message}")
+
+
+# A trace_header as revision 1 wrote it, byte for byte: bytes 20-23 reserved (zero),
+# config untagged. Written out by hand so that no code of today's writer is involved.
+REVISION_1_HEADER = bytes.fromhex(
+    "01005258" "45000000"                       # trace_header, 69 bytes
+    "07000000" "02000000" "01000000" "01000000"  # domid 7, 2 vCPUs, PV, SYNC_ENTRY
+    "01000000" "00000000"                       # xenrr_interface 1, reserved
+    "00002a36fe9c9717"                          # start_time
+    "0500" + b"guest".hex() + "0600" + b"4.17.5".hex()
+    + "12000000" + b"name = 'guest'\nx=1".hex() + "000000")
+
+
+def revision_1(data: bytes) -> bytes:
+    """A trace file's bytes with the file header's version 1."""
+    return data[:12] + (1).to_bytes(4, "big") + data[16:]
+
+
+def test_a_revision_1_trace_reads_with_its_config_untagged(tmp_path):
+    path = tmp_path / "old.xrr"
+    events = framed(*EVENTS[:3])
+    end = EndOfTrace(EndReason.SHUTDOWN, 4, len(REVISION_1_HEADER) + len(events))
+    path.write_bytes(revision_1(assemble([(0, REVISION_1_HEADER), (0, events + framed(end))])))
+    with TraceReader(path) as r:
+        assert r.version == 1 and r.complete
+        assert r.header == HEADER._replace(config_kind=ConfigKind.UNTAGGED,
+                                           config="name = 'guest'\nx=1")
+        assert list(r.records()) == [r.header, *EVENTS[:3], end] and r.losses == []
+        report = checks.verify(r)
+    assert report.intact, [str(f) for f in report.findings]
+
+
+@pytest.mark.parametrize("kind", list(ConfigKind), ids=lambda k: k.name)
+def test_every_config_kind_reads_back(tmp_path, kind):
+    path = tmp_path / "t.xrr"
+    header = HEADER._replace(config_kind=kind, config=f"the {kind.name} text\n")
+    write_trace(path, EVENTS[:2], header=header)
+    with TraceReader(path) as r:
+        assert r.version == 2
+        assert (r.header.config_kind, r.header.config) == (kind, f"the {kind.name} text\n")
+        assert next(r.records()) == header
 
 
 def test_a_missing_trace_points_at_its_partial_file(tmp_path):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from xenrr.formats import (BY_NAME, BY_TYPE, RECORD_CLASSES, Constraint, CrewEvent, Dma, Position,
                            RecordError, TraceHeader)
-from xenrr.formats.enums import CrewState, DmaKind, GuestType, PositionMode
+from xenrr.formats.enums import ConfigKind, CrewState, DmaKind, GuestType, PositionMode
 from xenrr.formats.recordtype import RECORD_HEADER, define
 from xenrr.formats.records import POSITION
 from xenrr.formats.rectypes import REC_TYPE_IDENT, REC_TYPE_IDENT_MASK, rec_type_to_str
@@ -68,8 +68,8 @@ def test_dma_bytes_pad_the_data_to_8():
 def test_trace_header_bytes():
     record = TraceHeader(domid=5, vcpus=2, guest_type=GuestType.PV,
                          position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=1,
-                         start_time=0x0102030405060708, name="vm", xen_version="4.17",
-                         config="x=1\n")
+                         config_kind=ConfigKind.XL, start_time=0x0102030405060708, name="vm",
+                         xen_version="4.17", config="x=1\n")
     assert TraceHeader.CODEC.frame(record) == bytes.fromhex(
         "01005258"          # type 0x58520001 (trace_header)
         "32000000"          # length 50 = 32 fixed + 2+2 + 2+4 + 4+4
@@ -78,13 +78,23 @@ def test_trace_header_bytes():
         "01000000"          # guest_type PV
         "01000000"          # position_mode SYNC_ENTRY
         "01000000"          # xenrr_interface 1
-        "00000000"          # reserved
+        "01000000"          # config_kind XL (revision 1: reserved, zero)
         "0807060504030201"  # start_time
         "0200" "766d"       # name: length 2, "vm"
         "0400" "342e3137"   # xen_version: length 4, "4.17"
         "04000000" "783d310a"  # config: length 4, "x=1\n"
         "000000000000"      # padding to 56
     )
+
+
+def test_a_trace_header_that_says_no_config_kind_is_untagged():
+    """What every writer wrote before config_kind existed; tests and benchmarks still leave it out."""
+    record = TraceHeader(domid=5, vcpus=2, guest_type=GuestType.PV,
+                         position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=1,
+                         start_time=0, name="vm", xen_version="4.17", config="")
+    assert record.config_kind == ConfigKind.UNTAGGED
+    assert TraceHeader.CODEC.frame(record)[8 + 20:8 + 24] == bytes(4)
+    assert TraceHeader(0, 1, 1, 1, 1, ConfigKind.XL_JSON, 0, "n", "", "{}").config_kind == 2
 
 
 def test_type_table_and_classes_agree():
@@ -132,7 +142,7 @@ def test_values_out_of_range_are_record_errors():
     with pytest.raises(RecordError, match="length field 4 but 3 data bytes"):
         Dma.CODEC.frame(Dma(0xFFFF0000, 1, 0, 4, 0, Position(0, 0), b"abc"))
     with pytest.raises(RecordError, match="cannot encode trace_header"):
-        TraceHeader.CODEC.frame(TraceHeader(0, 1, 1, 1, 1, 0, "n" * 70000, "", ""))
+        TraceHeader.CODEC.frame(TraceHeader(0, 1, 1, 1, 1, 0, 0, "n" * 70000, "", ""))
 
 
 def test_a_struct_between_scalars_is_framed_as_construct_builds_it(monkeypatch):

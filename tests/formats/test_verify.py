@@ -5,7 +5,7 @@ import pytest
 from xenrr.formats import (BY_TYPE, AsyncInput, Constraint, CrewEvent, Digest, Dma, Durability,
                            EndOfTrace, Position, Rdtsc, TimeUpdate, TraceReader, VcpuState)
 from xenrr.formats import verify as checks
-from xenrr.formats.enums import EndReason
+from xenrr.formats.enums import ConfigKind, EndReason
 from xenrr.formats.fileformat import INDEX_ENTRY_STRUCT, TRAILER_STRUCT, encode_footer
 from xenrr.formats.recordtype import RECORD_HEADER
 
@@ -70,11 +70,38 @@ def test_record_verifiers(tmp_path, record, what):
     (HEADER._replace(vcpus=0), "vcpus: expected 1 to 4294901759, got 0"),
     (HEADER._replace(domid=0x7FF0), "domid: expected below 0x7ff0, got 0x7ff0"),
     (HEADER._replace(name=""), "name: expected a domain name, got an empty string"),
+    (HEADER._replace(config_kind=9),
+     "config_kind: expected one of UNTAGGED, XL, XL_JSON, LIBVIRT_XML, got 9"),
+    (HEADER._replace(config_kind=ConfigKind.XL_JSON, config=""),
+     "config: expected the domain's configuration (XL_JSON), got an empty string"),
 ])
 def test_trace_header_verifier(tmp_path, header, what):
     path = tmp_path / "t.xrr"
     write_trace(path, [], header=header)
     assert [f.what for f in report_of(path).findings] == [what]
+
+
+@pytest.mark.parametrize("kind", list(ConfigKind), ids=lambda k: k.name)
+def test_every_known_config_kind_verifies(tmp_path, kind):
+    path = tmp_path / "t.xrr"
+    write_trace(path, crew_events(3), header=HEADER._replace(config_kind=kind))
+    assert report_of(path).findings == []
+
+
+def test_an_untagged_empty_config_verifies(tmp_path):
+    """As `xenrr record DOMAIN` left it before config_kind when xl knew no configuration."""
+    path = tmp_path / "t.xrr"
+    write_trace(path, [], header=HEADER._replace(config=""))
+    assert report_of(path).findings == []
+
+
+def test_a_config_kind_in_a_revision_1_trace_is_reported(tmp_path):
+    path = tmp_path / "t.xrr"
+    write_trace(path, [], header=HEADER._replace(config_kind=ConfigKind.XL))
+    data = path.read_bytes()
+    path.write_bytes(data[:12] + (1).to_bytes(4, "big") + data[16:])
+    assert [f.what for f in report_of(path).findings] == [
+        "config_kind: expected 0 in a revision 1 trace (reserved bytes), got 1"]
 
 
 def _with_bytes(record, body_offset: int, value: bytes) -> bytes:

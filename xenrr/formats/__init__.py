@@ -6,12 +6,13 @@ from those definitions.
 
 Writing and reading a trace:
 
-    from xenrr.formats import (TraceWriter, TraceReader, TraceHeader, CrewEvent,
-                               Position, CrewState, GuestType, PositionMode)
+    from xenrr.formats import (TraceWriter, TraceReader, TraceHeader, CrewEvent, Position,
+                               ConfigKind, CrewState, GuestType, PositionMode)
 
     header = TraceHeader(domid=5, vcpus=2, guest_type=GuestType.PV,
                          position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=1,
-                         start_time=0, name="guest", xen_version="4.17.5", config="")
+                         start_time=0, name="guest", xen_version="4.17.5",
+                         config_kind=ConfigKind.XL, config="name = 'guest'")
     with TraceWriter("run.xrr", header=header) as w:      # run.xrr.partial until closed
         w.write(CrewEvent(vcpu=1, old_state=CrewState.CR, new_state=CrewState.EW,
                           gfn=0x1234, position=Position(count=42, rip=0xffffffff81000000)))
@@ -26,8 +27,9 @@ Only TraceError subclasses (xenrr.errors) leave this package for anything
 a file can cause.
 """
 
-from xenrr.formats.enums import (ACTOR_DEVICE_BASE, DIGEST_MEMORY, ContextFormat, CrewState,
-                                 DmaKind, EndReason, GuestType, InputKind, PositionMode)
+from xenrr.formats.enums import (ACTOR_DEVICE_BASE, DIGEST_MEMORY, ConfigKind, ContextFormat,
+                                 CrewState, DmaKind, EndReason, GuestType, InputKind,
+                                 PositionMode)
 from xenrr.formats.errors import (NotATraceError, RecordError, TraceDamaged, TraceWriteError,
                                   UnknownRecordError)
 from xenrr.formats.reader import Chunk, Loss, TraceReader
@@ -37,8 +39,8 @@ from xenrr.formats.records import (BY_NAME, BY_TYPE, RECORD_CLASSES, AsyncInput,
 from xenrr.formats.writer import Durability, TraceWriter
 
 __all__ = [
-    "ACTOR_DEVICE_BASE", "DIGEST_MEMORY", "ContextFormat", "CrewState", "DmaKind", "EndReason",
-    "GuestType", "InputKind", "PositionMode",
+    "ACTOR_DEVICE_BASE", "DIGEST_MEMORY", "ConfigKind", "ContextFormat", "CrewState", "DmaKind",
+    "EndReason", "GuestType", "InputKind", "PositionMode",
     "NotATraceError", "RecordError", "TraceDamaged", "TraceWriteError", "UnknownRecordError",
     "Chunk", "Loss", "TraceReader", "Durability", "TraceWriter",
     "BY_NAME", "BY_TYPE", "RECORD_CLASSES", "AsyncInput", "Constraint", "CrewEvent", "Digest",

@@ -62,6 +62,15 @@ class ContextFormat(IntEnum):
     HVM_SAVE_CPU = 2
 
 
+class ConfigKind(IntEnum):
+    """What trace_header.config holds: the recorded domain's configuration, in which form."""
+
+    UNTAGGED = 0
+    XL = 1
+    XL_JSON = 2
+    LIBVIRT_XML = 3
+
+
 class EndReason(IntEnum):
     """Why the recording stopped."""
 
@@ -71,7 +80,8 @@ class EndReason(IntEnum):
     ERROR = 4
 
 
-ENUMS = (GuestType, PositionMode, CrewState, InputKind, DmaKind, ContextFormat, EndReason)
+ENUMS = (GuestType, PositionMode, CrewState, InputKind, DmaKind, ContextFormat, ConfigKind,
+         EndReason)
 
 MEANING = {  # enum class -> member name -> what the value means
     GuestType: {
@@ -102,6 +112,15 @@ MEANING = {  # enum class -> member name -> what the value means
     ContextFormat: {
         "X86_64_PV": "struct vcpu_guest_context (x86_64), as XEN_DOMCTL_getvcpucontext",
         "HVM_SAVE_CPU": "struct hvm_hw_cpu, as the HVM CPU save record",
+    },
+    ConfigKind: {
+        "UNTAGGED": "not said (every revision 1 trace): xl configuration text, "
+                    "`xl list -l` JSON or libvirt domain XML",
+        "XL": "an xl configuration file's text, with xl create's KEY=VALUE overrides "
+              "appended as xl appends them",
+        "XL_JSON": "`xl list -l DOMID` of the running domain: libxl's domain configuration "
+                   "as JSON",
+        "LIBVIRT_XML": "the libvirt domain XML libvirt's libxl driver started the domain from",
     },
     EndReason: {
         "STOPPED": "the recorder was asked to stop",

@@ -15,7 +15,8 @@ from construct import Int32ub, Int32ul, Int64ub, Int64ul, Padding, Struct
 
 from xenrr.formats.derive import layout_of, named
 
-REVISION = 1
+REVISION = 2            # what writers write; trace_header.config_kind is new in 2
+READABLE = (1, 2)       # what readers read: revision 1 is revision 2 with config_kind zero
 FILE_MARKER = 0xFFFFFFFFFFFFFFFF
 FILE_IDENT = 0x58525254  # "XRRT"
 OPT_BIG_ENDIAN = 0x1
@@ -27,8 +28,8 @@ MAX_CHUNK_RAW = 1 << 24  # a chunk's records never exceed 16 MiB: the reader's m
 FILE_HEADER = named("FileHeader", Struct(
     "marker" / Int64ub * "0xffffffffffffffff",
     "ident" / Int32ub * "0x58525254, \"XRRT\" in ASCII",
-    "version" / Int32ub * "format revision, 1",
-    "options" / Int32ub * "bit 0: everything after this header is big-endian (revision 1: "
+    "version" / Int32ub * "format revision, 2 (readers also read 1)",
+    "options" / Int32ub * "bit 0: everything after this header is big-endian (revisions 1-2: "
                           "always 0); bits 1-31 zero",
     "reserved" / Padding(4),
 ))
@@ -78,7 +79,7 @@ CHUNK_CHECKED = CHUNK_HEADER_STRUCT.size - 4  # header bytes the checksum covers
 
 
 def file_header() -> bytes:
-    """The header a revision-1 writer puts at offset 0."""
+    """The header a writer puts at offset 0."""
     return FILE_HEADER_STRUCT.pack(FILE_MARKER, FILE_IDENT, REVISION, 0)
 
 

@@ -15,7 +15,7 @@ from construct import (GreedyBytes, Int8sl, Int8ul, Int16ul, Int32ul, Int64ul,
                        Bytes, Padding, PascalString, Struct, this)
 
 from xenrr.formats.derive import enum, named
-from xenrr.formats.enums import (ContextFormat, CrewState, DmaKind, EndReason,
+from xenrr.formats.enums import (ConfigKind, ContextFormat, CrewState, DmaKind, EndReason,
                                  GuestType, InputKind, PositionMode)
 from xenrr.formats.recordtype import define, value_class
 from xenrr.formats.rectypes import (REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
@@ -37,15 +37,16 @@ TraceHeader = define(REC_TYPE_TRACE_HEADER, "TraceHeader", Struct(
     "guest_type" / enum(Int32ul, GuestType) * "kind of guest",
     "position_mode" / enum(Int32ul, PositionMode) * "what every position's count counts",
     "xenrr_interface" / Int32ul * "version of the patched Xen's record/replay interface",
-    "reserved" / Padding(4),
+    "config_kind" / enum(Int32ul, ConfigKind) * "what config holds (revision 1: reserved, "
+                                                "zero, read as UNTAGGED)",
     "start_time" / Int64ul * "wall-clock time the recording started, ns since the Unix epoch",
     "name" / PascalString(Int16ul, "utf8") * "domain name",
     "xen_version" / PascalString(Int16ul, "utf8") * "Xen version string, e.g. 4.17.5",
-    "config" / PascalString(Int32ul, "utf8") * "the guest's xl configuration text",
+    "config" / PascalString(Int32ul, "utf8") * "the domain's configuration, as config_kind says",
 ), doc="The domain recorded and how; the first record of the trace.",
    show="domain {domid} {name!r}: {vcpus} vCPUs, {guest_type}, Xen {xen_version}, "
-        "interface {xenrr_interface}, positions {position_mode}",
-   origin="toolstack")
+        "interface {xenrr_interface}, positions {position_mode}, config {config_kind}",
+   origin="toolstack", defaults={"config_kind": ConfigKind.UNTAGGED})
 
 VcpuState = define(REC_TYPE_VCPU_STATE, "VcpuState", Struct(
     "vcpu" / Int32ul * "vCPU id",

@@ -57,18 +57,28 @@ _VALUE_CLASSES: dict[str, type] = {}
 
 
 def define(rtype: int, class_name: str, definition: cs.Struct, *,
-           doc: str, show: str, origin: str) -> type:
+           doc: str, show: str, origin: str, defaults: dict | None = None) -> type:
     """The record class of type number `rtype`; `show` is its display template.
 
     doc is the one-line description the spec's catalogue prints; origin is
     "xen" for records the hypervisor writes (they go into the C header) or
-    "toolstack" for records dom0 writes.
+    "toolstack" for records dom0 writes. defaults: values of fields a caller
+    may leave out (by name), wherever they sit in the record.
     """
     name = rec_type_to_str[rtype]
     layout = Layout(name, definition)
     fields = [m.name for m in layout.members if m.kind != "reserved"]
     base = namedtuple(class_name, fields)
+    extra = {}
+    if defaults:
+        def __new__(cls, *args, **kwargs):
+            for field, value in defaults.items():
+                if fields.index(field) >= len(args):
+                    kwargs.setdefault(field, value)
+            return base.__new__(cls, *args, **kwargs)
+        extra["__new__"] = __new__
     cls = type(class_name, (base,), {
+        **extra,
         "__slots__": (),
         "__doc__": doc, "DOC": doc,
         "__str__": lambda self: f"{name} {display.describe(self)}",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xenrr.formats import framing
-from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY
+from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY, ConfigKind
 from xenrr.formats.errors import RecordError
 from xenrr.formats.fileformat import INDEX_DTYPE
 from xenrr.formats.records import BY_TYPE
@@ -69,7 +69,8 @@ class Report:
 class _State:
     """What the record verifiers know of the trace so far."""
 
-    def __init__(self):
+    def __init__(self, revision: int):
+        self.revision = revision  # the file header's
         self.header = None
         self.records = 0      # records seen before the current one
         self.raw_bytes = 0    # their framed bytes
@@ -97,6 +98,12 @@ def verify_trace_header(state: _State, r) -> None:
         raise Problem(f"domid: expected below {DOMID_FIRST_RESERVED:#x}, got {r.domid:#x}")
     if not r.name:
         raise Problem("name: expected a domain name, got an empty string")
+    if state.revision == 1 and r.config_kind != ConfigKind.UNTAGGED:
+        raise Problem(f"config_kind: expected 0 in a revision 1 trace (reserved bytes), "
+                      f"got {r.config_kind}")
+    if r.config_kind in (ConfigKind.XL, ConfigKind.XL_JSON, ConfigKind.LIBVIRT_XML) and not r.config:
+        raise Problem(f"config: expected the domain's configuration "
+                      f"({ConfigKind(r.config_kind).name}), got an empty string")
 
 
 def verify_vcpu_state(state: _State, r) -> None:
@@ -230,6 +237,8 @@ def _verify_record(state: _State, block, offset: int, rtype: int, length: int) -
         record = cls.CODEC.decode(block, body, length)
     except RecordError as e:
         raise Problem(str(e)) from None
+    if rtype == REC_TYPE_TRACE_HEADER and state.records == 0:
+        state.header = record  # there, whatever the checks below find wrong in it
     _check_enums(record)
     VERIFIERS[rtype](state, record)
 
@@ -304,7 +313,7 @@ def _verify_totals(report: Report, reader, state: _State, stored: int) -> None:
 
 def verify(reader, progress: Callable[[int], None] | None = None) -> Report:
     """Check every part of the trace; progress(offset) after each chunk."""
-    report, state, index = Report(), _State(), _Index(reader)
+    report, state, index = Report(), _State(reader.version), _Index(reader)
     stored = 0
     for chunk in reader.chunks():
         state.lossy = bool(reader.losses)
