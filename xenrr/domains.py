@@ -6,16 +6,19 @@ exactly as `xl create` builds it.
 
 import os
 import subprocess
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from xenrr.errors import ToolstackError, UsageError
+from xenrr.formats.enums import ConfigKind
 from xenrr.hypercalls.domctl import DomainInfo, getdomaininfo
 from xenrr.hypercalls.errors import DomainStateError, NoSuchDomainError
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import RrControl
 from xenrr.hypercalls.xenstore import Xenstore, XenstoreError
-from xenrr.xlcfg import load
+
+if TYPE_CHECKING:
+    from xenrr.domconfig import DomainConfig
 
 MAX_DOMID = 0x7FEF  # DOMID_FIRST_RESERVED - 1
 
@@ -69,29 +72,24 @@ def destroy(domid: int) -> None:
     xl("destroy", str(domid))
 
 
-def config_name(cfg: os.PathLike, overrides: Sequence[str] = ()) -> str:
-    """The name a domain created from cfg with xl-style KEY=VALUE overrides gets."""
-    name = load(cfg, overrides).get("name")
-    if not isinstance(name, str) or not name:
-        raise UsageError(f"{os.fspath(cfg)}: no name = \"...\" setting")
-    return name
-
-
-def create_paused(privcmd: Privcmd, cfg: os.PathLike, overrides: Sequence[str] = ()) -> Domain:
+def create_paused(privcmd: Privcmd, config: "DomainConfig") -> Domain:
     """Create the domain as `xl create -p CFG KEY=VALUE...` does: built completely, not run.
 
-    Paused so that a mode (rr, shadow) is set before its first instruction.
-    A name already in use is refused before xl runs, since xl would fail
-    only after building most of the domain.
+    config is an xl file with its overrides (DomainConfig.from_xl_file), whose
+    name comes from its one parse. Paused so that a mode (rr, shadow) is set
+    before its first instruction. A name already in use is refused before xl
+    runs, since xl would fail only after building most of the domain.
     """
-    name = config_name(cfg, overrides)
+    if config.kind != ConfigKind.XL:
+        raise ValueError(f"xl creates a domain from an xl file, not from {config.kind.name}")
+    name = config.name
     try:
         resolve(privcmd, name)
         raise DomainStateError(f"a domain named {name} already exists")
     except NoSuchDomainError:
         pass
-    proc = xl("create", "-p", os.fspath(cfg), *overrides)
+    proc = xl("create", "-p", os.fspath(config.path), *config.overrides)
     if proc.returncode != 0:
-        raise ToolstackError(f"xl create {os.fspath(cfg)} failed: "
+        raise ToolstackError(f"xl create {os.fspath(config.path)} failed: "
                              f"{(proc.stderr or proc.stdout).strip()}")
     return resolve(privcmd, name)

@@ -88,7 +88,7 @@ def test_trace_header_bytes():
 
 
 def test_a_trace_header_that_says_no_config_kind_is_untagged():
-    """What every writer wrote before config_kind existed; tests and benchmarks still leave it out."""
+    """As every writer wrote before config_kind existed; tests and benchmarks leave it out."""
     record = TraceHeader(domid=5, vcpus=2, guest_type=GuestType.PV,
                          position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=1,
                          start_time=0, name="vm", xen_version="4.17", config="")

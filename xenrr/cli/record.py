@@ -16,12 +16,12 @@ from pathlib import Path
 
 import typer
 
-from xenrr.domains import config_name, create_paused, destroy, resolve
+from xenrr.domains import create_paused, destroy, resolve
+from xenrr.domconfig import DomainConfig
 from xenrr.errors import UsageError
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.record.recorder import Progress, stop_on_signals
-from xenrr.record.session import domain_config, record_domain
-from xenrr.xlcfg.overrides import with_overrides
+from xenrr.record.session import record_domain
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -96,26 +96,25 @@ def record(
         if paused:
             raise UsageError("-p applies to a domain created with -c")
         refuse_dom0(args[0])
-        name = None
+        domain_config = None
     else:
-        name = config_name(config, args)
+        domain_config = DomainConfig.from_xl_file(config, args)
     if output is not None:
-        output_path(output, name or "", force)
+        output_path(output, domain_config.name if domain_config else "", force)
     progress = None if quiet else ProgressLine()
     stop = threading.Event()
     with Privcmd() as privcmd:
         if config is None:
             domain = resolve(privcmd, args[0])
-            text = domain_config(domain.domid)
+            domain_config = DomainConfig.from_running_domain(domain.domid)
         else:
-            domain = create_paused(privcmd, config, args)
-            text = with_overrides(config.read_text(errors="surrogateescape"), args)
+            domain = create_paused(privcmd, domain_config)
         try:
             path = output_path(output, domain.name or str(domain.domid), force)
             if os.path.lexists(path):
                 os.unlink(path)
             with stop_on_signals(stop):
-                reason = record_domain(privcmd, domain, path, text,
+                reason = record_domain(privcmd, domain, path, domain_config,
                                        created_paused=config is not None,
                                        leave_paused=paused, stop=stop, progress=progress)
         except BaseException:

@@ -15,7 +15,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from xenrr.domains import config_name, create_paused, destroy, status_snapshot, xl
+from xenrr.domains import create_paused, destroy, status_snapshot, xl
+from xenrr.domconfig import DomainConfig
 from xenrr.errors import LabError, UsageError
 from xenrr.hypercalls.domctl import enable_shadow, getdomaininfo
 from xenrr.hypercalls.privcmd import Privcmd
@@ -98,10 +99,11 @@ def start_guest(privcmd: Privcmd, cfg: Path, mode: str = "native",
     """Create cfg (with xl-style KEY=VALUE overrides) paused, set its mode, unpause it."""
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
-    name = config_name(cfg, overrides)
+    config = DomainConfig.from_xl_file(cfg, (*overrides, *PRESERVE))
+    name = config.name
     console_log = CONSOLE_LOG_DIR / f"guest-{name}.log"
     console_offset = console_log.stat().st_size if console_log.exists() else 0
-    domid = create_paused(privcmd, cfg, (*overrides, *PRESERVE)).domid
+    domid = create_paused(privcmd, config).domid
     try:
         pool = _set_mode(privcmd, domid, mode, shadow_mb)
         proc = xl("unpause", str(domid))

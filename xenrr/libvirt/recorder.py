@@ -24,6 +24,7 @@ xenstore watches set before the hook returns. Then, in order:
 5. Record exactly as `xenrr record -c` does (xenrr.record.session with our
    pause as the creator's), which unpauses it once the rings are mapped
    and the trace is open, and records until the domain ends or SIGTERM.
+   The trace header keeps libvirt's domain XML (ConfigKind.LIBVIRT_XML).
 
 While recording, record_domain owns our pause: it undoes it once set up.
 If it fails before that, the pause is still ours to undo; the trace file
@@ -37,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from xenrr.domains import Domain, destroy
+from xenrr.domconfig import DomainConfig
 from xenrr.errors import XenrrError
 from xenrr.formats import EndReason
 from xenrr.formats.writer import PARTIAL_SUFFIX
@@ -129,7 +131,8 @@ def _give_back(privcmd: Privcmd, domid: int, strict: bool) -> None:
 
 
 def record_created(privcmd: Privcmd, watch: CreationWatch, lock: RecorderLock, *,
-                   name: str, trace: Path, config: str, strict: bool, stop: threading.Event,
+                   name: str, trace: Path, config: DomainConfig, strict: bool,
+                   stop: threading.Event,
                    say: Callable[[str], None]) -> EndReason | None:
     """Steps 1-5 above; why the recording ended, or None if the domain never came."""
     domid = watch.created(stop)

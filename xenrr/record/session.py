@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from xenrr.domains import Domain, xl
+from xenrr.domains import Domain
+from xenrr.domconfig import DomainConfig
 from xenrr.formats import EndReason, GuestType, PositionMode, TraceHeader, TraceWriter
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import RrControl
@@ -19,14 +20,10 @@ from xenrr.record.recorder import Progress, record
 from xenrr.rrdomain.xen import rr_mode
 
 
-def domain_config(domid: int) -> str:
-    """What xl knows of a running domain's configuration (`xl list -l`, JSON), or ""."""
-    proc = xl("list", "-l", str(domid))
-    return proc.stdout if proc.returncode == 0 else ""
-
-
-def trace_header(privcmd: Privcmd, domain: Domain, config: str, interface: int) -> TraceHeader:
-    """The trace's first record: the domain, and the exact hypervisor build recording it."""
+def trace_header(privcmd: Privcmd, domain: Domain, config: DomainConfig,
+                 interface: int) -> TraceHeader:
+    """The trace's first record: the domain, its configuration tagged with its kind, and the
+    exact hypervisor build recording it."""
     version = xen_version(privcmd)
     return TraceHeader(
         domid=domain.domid, vcpus=domain.info.nr_vcpus,
@@ -34,10 +31,10 @@ def trace_header(privcmd: Privcmd, domain: Domain, config: str, interface: int) 
         position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=interface,
         start_time=time.time_ns(), name=domain.name,
         xen_version=f"{version} ({version.changeset})" if version.changeset else str(version),
-        config=config)
+        config_kind=config.kind, config=config.text)
 
 
-def record_domain(privcmd: Privcmd, domain: Domain, path: Path, config: str, *,
+def record_domain(privcmd: Privcmd, domain: Domain, path: Path, config: DomainConfig, *,
                   created_paused: bool, leave_paused: bool, stop: threading.Event,
                   progress: Callable[[Progress], None] | None = None) -> EndReason:
     """Record `domain` into the trace at `path` until it ends or `stop` is set.

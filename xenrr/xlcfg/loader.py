@@ -13,13 +13,17 @@ from xenrr.xlcfg.model import XlConfig
 from xenrr.xlcfg.overrides import parse_with_overrides
 
 
-def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> XlConfig:
-    """Parse the configuration file at path with xl create's trailing overrides."""
+def read(path: str | os.PathLike[str]) -> str:
+    """The text of the configuration file at path, every byte kept."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         raise ConfigError(f"{os.fspath(path)}: cannot read the domain configuration: "
                           f"{e.strerror or e}") from None
-    return parse_with_overrides(data.decode("utf-8", "surrogateescape"), overrides,
-                                os.fspath(path))
+    return data.decode("utf-8", "surrogateescape")
+
+
+def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> XlConfig:
+    """Parse the configuration file at path with xl create's trailing overrides."""
+    return parse_with_overrides(read(path), overrides, os.fspath(path))

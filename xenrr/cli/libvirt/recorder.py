@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from xenrr.domconfig import DomainConfig
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.xenstore import Xenstore
 from xenrr.libvirt.lock import RecorderLock
@@ -44,7 +45,7 @@ def record_when_created(
                                                         "recorded from its first instruction."),
 ) -> None:
     """Record the domain with UUID as soon as Xen creates it (started by the libvirt hook)."""
-    config = sys.stdin.read()
+    config = DomainConfig.from_libvirt_xml(sys.stdin.read())
     lock = RecorderLock(uuid)
     lock.acquire()
     stop = threading.Event()
