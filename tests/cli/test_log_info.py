@@ -2,15 +2,19 @@
 
 import json
 
+import pytest
+
 from xenrr.cli import main
-from xenrr.formats import Durability, TraceReader
+from xenrr.formats import ConfigKind, Durability, TraceReader
 
 from tests.formats.traces import HEADER, crew_events, write_trace
 
+XL_TEXT = "name = 'guest'\nvcpus = 2\n\nmemory=1024\n\n"   # a file and an override, as xl reads them
 
-def closed_trace(tmp_path):
+
+def closed_trace(tmp_path, header=HEADER._replace(config_kind=ConfigKind.XL, config=XL_TEXT)):
     path = tmp_path / "t.xrr"
-    write_trace(path, crew_events(10), Durability(chunk_bytes=256))
+    write_trace(path, crew_events(10), Durability(chunk_bytes=256), header=header)
     with TraceReader(path) as r:
         return path, r.footer
 
@@ -26,7 +30,12 @@ def test_info(tmp_path, capsys):
         ("xen_version", "4.17.5"), ("xenrr_interface", 1), ("position_mode", "SYNC_ENTRY"),
         ("start_time", "2023-11-14T22:13:20+00:00"), ("chunks", 4), ("records", 12),
         ("raw_bytes", f.raw_bytes), ("stored_bytes", f.stored_bytes),
-        ("ratio", round(f.raw_bytes / f.stored_bytes, 2))])
+        ("ratio", round(f.raw_bytes / f.stored_bytes, 2)), ("config_kind", "XL")]) + (
+        "config\n"
+        "    name = 'guest'\n"
+        "    vcpus = 2\n"
+        "\n"
+        "    memory=1024\n")
 
 
 def test_info_json(tmp_path, capsys):
@@ -40,7 +49,35 @@ def test_info_json(tmp_path, capsys):
         "xenrr_interface": 1, "position_mode": "SYNC_ENTRY",
         "start_time": "2023-11-14T22:13:20+00:00", "chunks": 4, "records": 12,
         "raw_bytes": f.raw_bytes, "stored_bytes": f.stored_bytes,
-        "ratio": round(f.raw_bytes / f.stored_bytes, 2)}
+        "ratio": round(f.raw_bytes / f.stored_bytes, 2), "config_kind": "XL", "config": XL_TEXT}
+
+
+@pytest.mark.parametrize("kind, config", [
+    (ConfigKind.XL_JSON, '[\n    {\n        "domid": 7\n    }\n]\n'),
+    (ConfigKind.LIBVIRT_XML, "<domain type='xen'>\n  <name>guest</name>\n</domain>"),
+    (ConfigKind.UNTAGGED, "name = 'guest'\n"),
+    (9, "?"),
+])
+def test_info_says_what_the_config_is_and_shows_it(tmp_path, capsys, kind, config):
+    path, _ = closed_trace(tmp_path, HEADER._replace(config_kind=kind, config=config))
+    assert main(["log", "info", "--json", str(path)]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert (facts["config_kind"], facts["config"]) == (getattr(kind, "name", str(kind)), config)
+    assert main(["log", "info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"config_kind      {getattr(kind, 'name', kind)}\n" in out
+    assert out.endswith("config\n" + "".join(f"    {line}\n" for line in config.splitlines()))
+
+
+def test_info_of_a_trace_from_before_config_kind(tmp_path, capsys):
+    """Revision 1: the config is there, its kind unsaid."""
+    path, _ = closed_trace(tmp_path, HEADER._replace(config=""))
+    data = path.read_bytes()
+    path.write_bytes(data[:12] + (1).to_bytes(4, "big") + data[16:])
+    assert main(["log", "info", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "revision         1" in lines
+    assert lines[-2:] == ["config_kind      UNTAGGED", "config           empty"]
 
 
 def test_an_unclosed_trace(tmp_path, capsys):
@@ -51,6 +88,7 @@ def test_an_unclosed_trace(tmp_path, capsys):
     out, err = capsys.readouterr()
     facts = json.loads(out)
     assert facts["closed"] is False and facts["name"] == HEADER.name
+    assert (facts["config_kind"], facts["config"]) == ("XL", XL_TEXT)
     assert facts["chunks"] is None and facts["ratio"] is None
     assert err == f"xenrr: {partial}: not closed: no footer (the recorder did not finish)\n"
 

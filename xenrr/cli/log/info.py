@@ -3,7 +3,8 @@
 Reads the file header, the trace_header record (chunk 0) and the footer's
 totals (trace-format.md, "Footer and index"); a trace that was not closed
 has no totals, and the command says so in one line with exit status 1 after
-printing what it knows.
+printing what it knows. The domain's configuration comes last: its kind
+(config_kind) and, indented below `config`, its text as the trace keeps it.
 """
 
 import json
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import typer
 
-from xenrr.formats import GuestType, PositionMode, TraceReader
+from xenrr.formats import ConfigKind, GuestType, PositionMode, TraceReader
+
+CONFIG_INDENT = "    "
 
 
 def facts(reader: TraceReader) -> dict:
@@ -33,7 +36,23 @@ def facts(reader: TraceReader) -> dict:
         out.update(chunks=f.chunks, records=f.records, raw_bytes=f.raw_bytes,
                    stored_bytes=f.stored_bytes,
                    ratio=round(f.raw_bytes / f.stored_bytes, 2) if f.stored_bytes else None)
+    out.update(config_kind=None if h is None else _name(ConfigKind, h.config_kind),
+               config=None if h is None else h.config)
     return out
+
+
+def text_lines(out: dict) -> list[str]:
+    """The facts one per line, the configuration's text last, indented below `config`."""
+    lines = [f"{key:<16} {'unknown' if value is None else value}"
+             for key, value in out.items() if key != "config"]
+    config = out["config"]
+    if not config:
+        lines.append(f"{'config':<16} {'unknown' if config is None else 'empty'}")
+    else:
+        lines.append("config")
+        lines += [CONFIG_INDENT + line if line else ""
+                  for line in config.rstrip("\n").split("\n")]
+    return lines
 
 
 def _name(values, number: int) -> str:
@@ -53,8 +72,8 @@ def info(
         if as_json:
             print(json.dumps(out, separators=(",", ":")))
         else:
-            for key, value in out.items():
-                print(f"{key:<16} {'unknown' if value is None else value}")
+            for line in text_lines(out):
+                print(line)
         damage = reader.damage()
     if damage is not None:
         raise damage
