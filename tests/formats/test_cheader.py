@@ -70,3 +70,10 @@ def test_header_shape():
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "\t" not in text
     assert "trace_header" not in text  # only what Xen writes
+
+
+def test_the_series_carries_the_header_as_rendered(patched_xen):
+    carried = patched_xen / "xen/arch/x86/include/asm/xenrr-trace.h"
+    assert carried.read_text() == cheader.render(), (
+        "hypervisor-patches/ carries an old asm/xenrr-trace.h: render it with "
+        "`python -m xenrr.formats.cheader` into the patch that adds it")

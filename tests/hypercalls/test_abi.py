@@ -7,33 +7,16 @@ the test compares them with what cffi computed from xenrr/hypercalls/abi.py.
 """
 
 import re
-import shutil
 import subprocess
 
 import pytest
 
 from xenrr.hypercalls.abi import CDEF, ffi, lib, packer
-from xenrr.lab.paths import cache_dir
-from xenrr.lab.xenbuild import Series, XenTree
 
 TOP_LEVEL = ["struct xen_domctl", "struct xen_sysctl", "struct xen_rr_ring_header",
              "struct xen_rr_ring_entry",
              "struct privcmd_hypercall", "struct privcmd_mmap_resource",
              "struct ioctl_evtchn_bind_interdomain"]
-
-
-@pytest.fixture(scope="module")
-def patched_xen(tmp_path_factory):
-    """A throw-away checkout of the pinned Xen source with the series applied."""
-    tree = XenTree(cache_dir() / "xen")
-    src = tree.pristine()
-    work = tmp_path_factory.mktemp("xen") / "tree"
-    subprocess.run(["git", "-C", str(src), "worktree", "add", "-q", "--detach", str(work),
-                    "pristine"], check=True)
-    tree.apply_series(work, Series.load())
-    yield work
-    shutil.rmtree(work)
-    subprocess.run(["git", "-C", str(src), "worktree", "prune"], check=True)
 
 
 def fields(ctype, path: str = "", base: int = 0):
