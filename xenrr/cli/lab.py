@@ -1,4 +1,4 @@
-"""`xenrr lab`: build the patched hypervisor and boot it under QEMU."""
+"""`xenrr lab`: build the patched hypervisor and the lab's QEMU, and boot them."""
 
 import json
 import sys
@@ -10,6 +10,7 @@ from xenrr.errors import LabError, UsageError
 from xenrr.lab.domu import run_guest
 from xenrr.lab.guest import linux_guest
 from xenrr.lab.paths import cache_dir
+from xenrr.lab.qemubuild import BINARY, QemuBuilds, QemuSpec
 from xenrr.lab.session import LabSession
 from xenrr.lab.stockxen import stock_hypervisor
 from xenrr.lab.xenbuild import BuildSpec, Series, XenBuilds
@@ -22,9 +23,14 @@ RELEASE = typer.Option(False, "--release", help="A non-debug hypervisor (no ASSE
 
 @app.command()
 def build(release: bool = RELEASE) -> None:
-    """Build the patched hypervisor (cached by its inputs); print the path of `xen`."""
+    """Build the patched hypervisor and the lab's QEMU (each cached by its inputs).
+
+    Prints the path of `xen`, then that of `qemu-system-x86_64`.
+    """
     out = XenBuilds().build(BuildSpec(Series.load(), release))
+    qemu = QemuBuilds().build(QemuSpec.current())
     print(out / "xen")
+    print(qemu / BINARY)
 
 
 @app.command(context_settings={"allow_interspersed_args": False})
