@@ -32,10 +32,15 @@ CRASH_PATTERNS = re.compile(
     r"Panic on CPU \d+|Xen BUG at|FATAL TRAP|Hardware Dom0 crashed|Kernel panic - not syncing"
     r"|xenrr-lab: dom0 (?:init|stage2): ")
 
+# The lab's machine and CPU (SMAP under TCG crashes dom0); whatever else runs
+# on the lab's QEMU (the PMU test kernel, bench) boots the same.
+MACHINE = ("-machine", "q35", "-accel", "tcg,thread=multi")
+CPU = "max,-smap"
+
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child before exec: QEMU gets SIGKILL if xenrr dies, even by SIGKILL."""
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
@@ -52,9 +57,8 @@ class Qemu:
         modules = (f"{self.dom0.kernel.vmlinuz} {self.dom0.kernel_args},"
                    f"{self.dom0.initramfs}")
         return [
-            binary, "-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max,-smap",
-            "-smp", str(self.cpus), "-m", self.memory, "-nodefaults", "-display", "none",
-            "-no-reboot", "-serial", f"file:{self.serial}",
+            binary, *MACHINE, "-cpu", CPU, "-smp", str(self.cpus), "-m", self.memory,
+            "-nodefaults", "-display", "none", "-no-reboot", "-serial", f"file:{self.serial}",
             "-kernel", str(self.xen), "-append", self.xen_args, "-initrd", modules,
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
                        "multidevs=remap",
@@ -74,7 +78,7 @@ class Qemu:
         with open(self.stderr_path, "wb") as stderr:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=stderr,
-                                         start_new_session=True, preexec_fn=_die_with_parent)
+                                         start_new_session=True, preexec_fn=die_with_parent)
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
