@@ -18,8 +18,14 @@ def xenrr(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 
 def qemu_processes_of_this_cache() -> list[str]:
+    """QEMUs whose command line names the cache (their serial logs live there).
+
+    Only QEMU itself: building the lab's QEMU runs commands that name it too.
+    """
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [line for line in ps.splitlines() if "qemu-system" in line and str(cache_dir()) in line]
+    return [line for line in ps.splitlines()
+            if line.split(" ", 1)[0].rsplit("/", 1)[-1].startswith("qemu-system")
+            and str(cache_dir()) in line]
 
 
 def test_a_dom0_crash_ends_the_run_with_the_serial_tail(xen):
@@ -43,8 +49,8 @@ def test_lab_run_gives_the_commands_output_and_status_and_stock_xen_has_no_xenrr
               if line != "xenrr: waiting for another lab session to end"]
     assert stderr[0] == "err"
     assert stderr[1] == ("xenrr: Xen 4.17.7: xenrr info: this hypervisor has no xenrr support "
-                         "(XEN_DOMCTL_rr_op is unknown to it): boot one built by "
-                         "`xenrr lab build`")
+                         "(XEN_DOMCTL_rr_op is unknown to it): boot one built with "
+                         "hypervisor-patches/ (`make xen`)")
     assert stderr[2].startswith("xenrr: sh exited with status 1 (serial log: ")
     assert len(stderr) == 3
     assert qemu_processes_of_this_cache() == []
