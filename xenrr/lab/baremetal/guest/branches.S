@@ -138,6 +138,39 @@ r_rdpmc_bad:
     ret
 
 /*
+ * The benchmark loop (not counted): arg_n iterations of a xorshift step
+ * and a branch on its low bit, two conditional branches per iteration,
+ * the sum left in bench_acc.
+ */
+    .globl r_bench
+r_bench:
+    push %ebx
+    mov arg_n, %ecx
+    mov $1, %eax
+    xor %edx, %edx
+1:  mov %eax, %ebx
+    shl $13, %ebx
+    xor %ebx, %eax
+    mov %eax, %ebx
+    shr $17, %ebx
+    xor %ebx, %eax
+    mov %eax, %ebx
+    shl $5, %ebx
+    xor %ebx, %eax
+    test $1, %al
+    jz 2f
+    add %eax, %edx
+    jmp 3f
+2:  mov %eax, %ebx
+    shr $3, %ebx
+    xor %ebx, %edx
+3:  dec %ecx
+    jnz 1b
+    mov %edx, bench_acc
+    pop %ebx
+    ret
+
+/*
  * void count_kernel(void (*fn)(void)): PERF_CTL0 = pmu_ctl, fn at CPL 0,
  * PERF_CTL0 = 0; no conditional branch of its own runs in between.
  */

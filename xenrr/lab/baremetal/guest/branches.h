@@ -13,6 +13,7 @@ void r_fcmov(void);
 void r_jmp(void);
 void r_rdpmc(void);
 void r_rdpmc_bad(void);
+void r_bench(void);
 void count_kernel(void (*fn)(void));
 
 #endif

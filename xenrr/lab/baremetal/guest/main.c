@@ -8,7 +8,8 @@
  *   ns=N,N,...   the branch counts of the counting and rdpmc checks
  *   ks=K,K,...   how far below 2^48 the overflow checks preset the counter
  *   margin=M     branches each overflow check runs past its K
- *   bench=I      instead: time I iterations of a loop, counter off
+ *   bench=I      instead: time I iterations of a loop, counter off...
+ *   counting=1   ...or counting its branches (OS, at CPL 0)
  * It ends QEMU through isa-debug-exit: 0x10 when done, 0x11 on a fault
  * it did not expect (QEMU exits with status 33 or 35).
  */
@@ -65,6 +66,7 @@ struct multiboot_info {
 uint32_t arg_n;
 uint64_t pmu_ctl;
 uint64_t rdpmc_value;
+uint32_t bench_acc;
 extern char interrupt_stack_top[];
 uint32_t run_user(void (*fn)(void));
 __attribute__((noreturn)) void user_return(uint32_t value);
@@ -326,6 +328,7 @@ struct params {
     uint32_t ks[MAX_LIST], nr_ks;
     uint32_t margin;
     uint32_t bench;
+    uint32_t counting;
 };
 
 static const char *parse_list(const char *s, uint32_t *list, uint32_t *nr)
@@ -368,6 +371,8 @@ static void parse(const char *s, struct params *p)
             s = parse_list(s + 7, &p->margin, &one);
         } else if (starts(s, "bench=")) {
             s = parse_list(s + 6, &p->bench, &one);
+        } else if (starts(s, "counting=")) {
+            s = parse_list(s + 9, &p->counting, &one);
         } else {
             s++;
         }
@@ -562,26 +567,26 @@ static void check_overflows(const struct params *p)
     overflow(3, p->ks[0], p->margin, LVT_MASKED | PMI_VECTOR, "masked");
 }
 
-/* A CPU-bound loop with data-dependent branches, the counter off. */
-static void bench(uint32_t iterations)
+/* A CPU-bound loop with data-dependent branches (r_bench), counted or not. */
+static void bench(uint32_t iterations, int counting)
 {
-    uint32_t x = 1, acc = 0, i;
-    uint64_t start = rdtsc();
+    uint64_t start, tsc;
 
-    for (i = 0; i < iterations; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        if (x & 1) {
-            acc += x;
-        } else {
-            acc ^= x >> 3;
-        }
+    arg_n = iterations;
+    wrmsr(MSR_PERF_CTR0, 0);
+    start = rdtsc();
+    if (counting) {
+        pmu_ctl = CTL_EN | CTL_OS | EV_BRANCHES;
+        count_kernel(r_bench);
+    } else {
+        r_bench();
     }
+    tsc = rdtsc() - start;
     out_str("bench");
     field("iterations", iterations);
-    field("tsc", rdtsc() - start);
-    field("acc", acc);
+    field("tsc", tsc);
+    field("acc", bench_acc);
+    field("counted", rdmsr(MSR_PERF_CTR0));
     out_char('\n');
 }
 
@@ -595,7 +600,7 @@ void kmain(struct multiboot_info *mbi)
     }
     out_str("pmu-test start\n");
     if (p.bench) {
-        bench(p.bench);
+        bench(p.bench, p.counting);
     } else {
         if (p.nr_ns) {
             check_counts(&p);
