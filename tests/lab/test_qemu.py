@@ -1,8 +1,13 @@
-"""Reading the serial console for the lines that mean the machine is going down."""
+"""The lab's QEMU command line and what its serial console says."""
+
+import json
+from types import SimpleNamespace
 
 import pytest
 
+from xenrr.errors import LabError
 from xenrr.lab.qemu import Qemu
+from xenrr.lab.qemubuild import BINARY, QemuBuilds, QemuSpec
 
 
 def qemu_with_serial(tmp_path, text: str) -> Qemu:
@@ -31,3 +36,20 @@ def test_a_healthy_log_has_no_crash_line(tmp_path):
 def test_the_serial_tail_drops_carriage_returns(tmp_path):
     qemu = qemu_with_serial(tmp_path, "".join(f"line {i}\r\n" for i in range(100)))
     assert qemu.serial_tail(3) == "line 97\nline 98\nline 99"
+
+
+def test_the_lab_boots_its_own_qemu(tmp_path, monkeypatch):
+    monkeypatch.setenv("XENRR_CACHE", str(tmp_path / "cache"))
+    dom0 = SimpleNamespace(kernel=SimpleNamespace(vmlinuz="/vmlinuz"), kernel_args="console=hvc0",
+                           initramfs="/initrd")
+    qemu = Qemu(xen=tmp_path / "xen", dom0=dom0, share=tmp_path, cache=tmp_path,
+                serial=tmp_path / "serial.log")
+    with pytest.raises(LabError, match="^no lab QEMU built for this patch series "
+                                       r"\([0-9a-f]{16}\): run `xenrr lab build` first$"):
+        qemu.argv()
+    build = QemuBuilds().path(QemuSpec.current())
+    build.mkdir(parents=True)
+    (build / "build.json").write_text(json.dumps({}))
+    argv = qemu.argv()
+    assert argv[0] == str(build / BINARY)
+    assert argv[argv.index("-cpu") + 1] == "max,-smap"

@@ -10,7 +10,7 @@ from xenrr.errors import LabError, UsageError
 from xenrr.lab.domu import run_guest
 from xenrr.lab.guest import linux_guest
 from xenrr.lab.paths import cache_dir
-from xenrr.lab.qemubuild import BINARY, QemuBuilds, QemuSpec
+from xenrr.lab.qemubuild import BINARY, QemuBuilds, QemuSpec, built_qemu
 from xenrr.lab.session import LabSession
 from xenrr.lab.stockxen import stock_hypervisor
 from xenrr.lab.xenbuild import BuildSpec, Series, XenBuilds
@@ -51,7 +51,9 @@ def run(
         raise UsageError(f"{xen}: no such file")
     if stock:
         xen = stock_hypervisor(cache_dir())
-    with LabSession(xen=xen, release=release, echo_serial=serial) as lab:
+    session = LabSession(xen=xen, release=release, echo_serial=serial)
+    built_qemu()    # missing: say so now, not after waiting for the lab's lock
+    with session as lab:
         result = lab.run(command, timeout=timeout, stream=True)
         serial_log = lab.serial
     if result.timed_out:

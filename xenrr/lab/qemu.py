@@ -1,6 +1,8 @@
 """The QEMU process that runs the patched Xen (TCG), and what its serial line says.
 
-The command line follows LAB.md: q35, multi-threaded TCG, `-cpu max,-smap`
+The QEMU is the lab's own (xenrr/lab/qemubuild.py: Debian's, with a branch
+counter for the CPU, docs/lab-pmu.md), not the system's. The command line
+follows LAB.md: q35, multi-threaded TCG, `-cpu max,-smap`
 (SMAP under TCG crashes dom0), Xen as the multiboot kernel with eager FPU
 switching (see XEN_ARGS) and dom0's kernel and initramfs as modules, the
 host's root shared read-only and the lab share read-write, and xenrr's cache
@@ -16,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 from xenrr.lab.dom0image import Dom0Image
-from xenrr.lab.tools import require
+from xenrr.lab.qemubuild import built_qemu
 
 # spec-ctrl=eager-fpu: Xen's default on AMD is lazy FPU switching, which
 # relies on CR0.TS making a vCPU's first FPU instruction trap (#NM) so Xen
@@ -53,7 +55,7 @@ class Qemu:
         self.proc: subprocess.Popen | None = None
 
     def argv(self) -> list[str]:
-        binary = require("qemu-system-x86_64", "qemu-system-x86")
+        binary = str(built_qemu())
         modules = (f"{self.dom0.kernel.vmlinuz} {self.dom0.kernel_args},"
                    f"{self.dom0.initramfs}")
         return [
