@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from xenrr.lab.paths import cache_dir
-from xenrr.lab.xenbuild import Series, XenTree
+from xenrr.lab.xenbuild import XenTree, hypervisor_series
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def patched_xen(tmp_path_factory):
     work = tmp_path_factory.mktemp("xen") / "tree"
     subprocess.run(["git", "-C", str(src), "worktree", "add", "-q", "--detach", str(work),
                     "pristine"], check=True)
-    tree.apply_series(work, Series.load())
+    tree.apply_series(work, hypervisor_series())
     yield work
     shutil.rmtree(work)
     subprocess.run(["git", "-C", str(src), "worktree", "prune"], check=True)

@@ -3,7 +3,7 @@
 import pytest
 
 from xenrr.cli import main
-from xenrr.lab.xenbuild import Series
+from xenrr.lab.xenbuild import hypervisor_series
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def empty_cache(tmp_path, monkeypatch):
 def test_run_without_a_built_hypervisor_says_how_to_build_it(empty_cache, capsys):
     assert main(["lab", "run", "--", "true"]) == 1
     err = capsys.readouterr().err
-    assert err == (f"xenrr: no hypervisor built for this patch series ({Series.load().digest}): "
+    assert err == (f"xenrr: no hypervisor built for this patch series ({hypervisor_series().digest}): "
                    "run `xenrr lab build` first\n")
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from xenrr.lab.guest import linux_guest
 from xenrr.lab.session import LabSession
-from xenrr.lab.xenbuild import BuildSpec, Series, XenBuilds
+from xenrr.lab.qemubuild import QemuBuilds, QemuSpec
+from xenrr.lab.xenbuild import BuildSpec, XenBuilds, hypervisor_series
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SERIAL_TAIL = 40
@@ -28,8 +29,12 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def xen() -> Path:
-    """The hypervisor built from the tree's series (built now if the cache lacks it)."""
-    return XenBuilds().build(BuildSpec(Series.load())) / "xen"
+    """The hypervisor built from the tree's series (built now if the cache lacks it).
+
+    The lab's QEMU too: every lab boot uses it.
+    """
+    QemuBuilds().build(QemuSpec.current())
+    return XenBuilds().build(BuildSpec(hypervisor_series())) / "xen"
 
 
 @pytest.fixture(scope="session")

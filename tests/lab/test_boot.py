@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from xenrr.lab.xenbuild import Series
+from xenrr.lab.xenbuild import hypervisor_series
 
 pytestmark = pytest.mark.lab
 
@@ -21,7 +21,7 @@ def xl_info(lab) -> dict[str, str]:
 
 def test_the_running_hypervisor_is_built_from_this_series(lab):
     info = xl_info(lab)
-    assert info["xen_changeset"] == f"xenrr series {Series.load().digest}"
+    assert info["xen_changeset"] == f"xenrr series {hypervisor_series().digest}"
     assert info["xen_extra"] == ".5-xenrr"
     assert info["xen_version"] == "4.17.5-xenrr"
 

@@ -8,7 +8,7 @@ import pytest
 from tests.lab.dom0run import assert_xen_healthy, dom0_json
 from xenrr.hypercalls.abi import lib
 from xenrr.lab.guest import linux_guest, results
-from xenrr.lab.xenbuild import Series
+from xenrr.lab.xenbuild import hypervisor_series
 
 pytestmark = pytest.mark.lab
 
@@ -24,7 +24,7 @@ def test_info_reports_the_interface_and_the_build(lab):
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     assert info["xen"]["version"] == "4.17.5-xenrr"
-    assert info["xen"]["changeset"] == f"xenrr series {Series.load().digest}"
+    assert info["xen"]["changeset"] == f"xenrr series {hypervisor_series().digest}"
     assert info["xenrr"]["interface_version"] == lib.XEN_RR_INTERFACE_VERSION == 5
     assert {"pv", "pos_sync_entry", "per_vcpu_shadows", "crew"} <= set(info["xenrr"]["features"])
     assert info["xenrr"]["max_vcpus"] == 64

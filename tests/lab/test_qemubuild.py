@@ -7,7 +7,7 @@ import pytest
 from xenrr.errors import LabError
 from xenrr.lab import qemubuild
 from xenrr.lab.qemubuild import QemuBuilds, QemuSpec, built_qemu
-from xenrr.lab.xenbuild import Series
+from xenrr.lab.srcbuild import Series
 
 
 def write_series(directory, patches: dict[str, str]) -> Series:

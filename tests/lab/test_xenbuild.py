@@ -6,7 +6,8 @@ import pytest
 
 from xenrr.errors import LabError
 from xenrr.lab import xenbuild
-from xenrr.lab.xenbuild import BuildSpec, Series, XenTree
+from xenrr.lab.srcbuild import Series
+from xenrr.lab.xenbuild import BuildSpec, XenTree
 
 
 def write_series(directory, patches: dict[str, str], order: list[str] | None = None):

@@ -13,7 +13,7 @@ from xenrr.lab.paths import cache_dir
 from xenrr.lab.qemubuild import BINARY, QemuBuilds, QemuSpec, built_qemu
 from xenrr.lab.session import LabSession
 from xenrr.lab.stockxen import stock_hypervisor
-from xenrr.lab.xenbuild import BuildSpec, Series, XenBuilds
+from xenrr.lab.xenbuild import BuildSpec, XenBuilds, hypervisor_series
 
 app = typer.Typer(help="Build the patched Xen and run it under QEMU (TCG).", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -27,7 +27,7 @@ def build(release: bool = RELEASE) -> None:
 
     Prints the path of `xen`, then that of `qemu-system-x86_64`.
     """
-    out = XenBuilds().build(BuildSpec(Series.load(), release))
+    out = XenBuilds().build(BuildSpec(hypervisor_series(), release))
     qemu = QemuBuilds().build(QemuSpec.current())
     print(out / "xen")
     print(qemu / BINARY)

@@ -11,7 +11,8 @@ from typing import TextIO
 
 from xenrr.lab.guest import linux_guest, results
 from xenrr.lab.session import LabSession
-from xenrr.lab.xenbuild import BuildSpec, Series, XenBuilds
+from xenrr.lab.qemubuild import QemuBuilds, QemuSpec
+from xenrr.lab.xenbuild import BuildSpec, XenBuilds, hypervisor_series
 
 ITERATIONS = 200000
 
@@ -32,10 +33,14 @@ def _describe(summary: dict) -> str:
 def run_demo(out: TextIO) -> bool:
     """Print the demo's steps to out; True if every guest run succeeded."""
     t = time.monotonic()
-    series = Series.load()
+    series = hypervisor_series()
     build = XenBuilds().build(BuildSpec(series))
     out.write(f"hypervisor: Xen 4.17.5-xenrr, series {series.digest} "
               f"({len(series.patches)} patches): {build / 'xen'} "
+              f"[{time.monotonic() - t:.1f} s]\n")
+    t = time.monotonic()
+    qemu = QemuBuilds().build(QemuSpec.current())
+    out.write(f"lab QEMU: Debian's 7.2 with a branch counter: {qemu} "
               f"[{time.monotonic() - t:.1f} s]\n")
     t = time.monotonic()
     cfg = linux_guest(["race", "locked"], ITERATIONS, vcpus=2)

@@ -20,7 +20,7 @@ from xenrr.lab.dom0image import BUSYBOX
 from xenrr.lab.kernel import HostKernel
 from xenrr.lab.paths import cache_dir
 from xenrr.lab.tools import require
-from xenrr.lab.xenbuild import compiler_identity
+from xenrr.lab.srcbuild import compiler_identity
 
 WORKLOADS = ("race", "locked", "getpid")
 CFLAGS = ["-O2", "-static", "-pthread", "-Wall", "-Wextra", "-Werror"]

@@ -17,22 +17,18 @@ The key hashes the source version, the series file, every patch's content,
 the configure options and the compiler.
 """
 
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from xenrr.errors import LabError
-from xenrr.lab.aptsrc import PrivateApt
 from xenrr.lab.paths import cache_dir
-from xenrr.lab.tools import require
-from xenrr.lab.xenbuild import Series, XenTree, _git, compiler_identity
+from xenrr.lab.srcbuild import BuildCache, Series, SourceTree, compiler_identity, say, tail
 
 SOURCE_PACKAGE = "qemu"
 SOURCE_VERSION = "1:7.2+dfsg-7+deb12u18"    # bookworm's, as the qemu-system-x86 package
@@ -81,41 +77,9 @@ class QemuSpec:
         return cls(Series.load(PATCHES))
 
 
-def _say(msg: str) -> None:
-    print(f"xenrr: {msg}", file=sys.stderr, flush=True)
-
-
-class QemuTree(XenTree):
-    """The pristine qemu source and its worktree (XenTree's scheme, another package)."""
-
+class QemuTree(SourceTree):
     def __init__(self, root: Path):
-        super().__init__(root)
-        self.src = root / "src" / SOURCE_VERSION
-
-    def pristine(self) -> Path:
-        """Fetch and extract the source once, and commit it as `pristine`."""
-        if (self.src / ".git").is_dir() and _git(self.src, "rev-parse", "-q", "--verify",
-                                                 "refs/tags/pristine", check=False).returncode == 0:
-            return self.src
-        require("dpkg-source", "dpkg-dev")
-        require("git", "git")
-        _say(f"fetching Debian's qemu {SOURCE_VERSION} source")
-        dsc = PrivateApt(self.root / "apt").download_source(SOURCE_PACKAGE, SOURCE_VERSION,
-                                                             self.root / "downloads")
-        tmp = self.src.with_name(self.src.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.parent.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(["dpkg-source", "--no-check", "--no-copy", "-x", str(dsc), str(tmp)],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise LabError(f"dpkg-source -x {dsc.name} failed: {proc.stderr.strip()[-300:]}")
-        _git(tmp, "init", "-q")
-        _git(tmp, "add", "-A", "-f", ".")
-        _git(tmp, "commit", "-q", "-m", f"Debian qemu {SOURCE_VERSION} (patches applied)")
-        _git(tmp, "tag", "pristine")
-        shutil.rmtree(self.src, ignore_errors=True)
-        tmp.rename(self.src)
-        return self.src
+        super().__init__(root, SOURCE_PACKAGE, SOURCE_VERSION)
 
 
 def _run_logged(argv: list[str], log, what: str, cwd: Path | None = None) -> None:
@@ -123,8 +87,7 @@ def _run_logged(argv: list[str], log, what: str, cwd: Path | None = None) -> Non
     log.flush()
     proc = subprocess.run(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
-        lines = Path(log.name).read_text(errors="replace").splitlines()[-25:]
-        raise LabError(f"QEMU {what} failed; see {log.name}:\n" + "\n".join(lines))
+        raise LabError(f"QEMU {what} failed; see {log.name}:\n{tail(Path(log.name), 25)}")
 
 
 def _configure(work: Path, build: Path, log) -> None:
@@ -139,31 +102,13 @@ def _configure(work: Path, build: Path, log) -> None:
     stamp.write_text(wanted)
 
 
-class QemuBuilds:
+class QemuBuilds(BuildCache):
     """Find or produce the lab's QEMU for a spec; `xenrr lab build` builds it."""
 
+    tools = BUILD_TOOLS
+
     def __init__(self, root: Path | None = None):
-        self.root = root or cache_dir() / "qemu"
-
-    def path(self, spec: QemuSpec) -> Path:
-        return self.root / "builds" / spec.key
-
-    def find(self, spec: QemuSpec) -> Path | None:
-        out = self.path(spec)
-        return out if (out / "build.json").is_file() else None
-
-    def build(self, spec: QemuSpec) -> Path:
-        """The directory holding the build's binary; builds only on a cache miss."""
-        found = self.find(spec)
-        if found:
-            os.utime(found)  # most recently used builds survive pruning
-            return found
-        for tool, package in BUILD_TOOLS:
-            require(tool, package)
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "build.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            return self.find(spec) or self._build_locked(spec)
+        super().__init__(root or cache_dir() / "qemu", KEEP_BUILDS)
 
     def _build_locked(self, spec: QemuSpec) -> Path:
         tree = QemuTree(self.root)
@@ -172,34 +117,20 @@ class QemuBuilds:
         tree.apply_series(work, spec.series)
         build = self.root / f"build-{FLAVOUR}"
         log_path = self.root / f"build-{FLAVOUR}.log"
-        _say(f"building QEMU {SOURCE_VERSION} (x86_64-softmmu, series {spec.series.digest}, "
-             f"{len(spec.series.patches)} patches); log: {log_path}")
+        say(f"building QEMU {SOURCE_VERSION} (x86_64-softmmu, series {spec.series.digest}, "
+            f"{len(spec.series.patches)} patches); log: {log_path}")
         started = time.monotonic()
         with open(log_path, "wb") as log:
             _configure(work, build, log)
             _run_logged(["ninja", "-C", str(build), f"-j{os.cpu_count() or 1}", BINARY],
                         log, "build")
-        out = self.path(spec)
-        tmp = out.with_name(out.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        shutil.copy2(build / BINARY, tmp / BINARY)
         elapsed = time.monotonic() - started
-        (tmp / "build.json").write_text(json.dumps({
+        out = self.publish(spec, {BINARY: build / BINARY}, {
             "source": SOURCE_VERSION, "series": spec.series.digest,
             "patches": [p.name for p in spec.series.patches], "configure": list(CONFIGURE),
-            "compiler": compiler_identity(), "seconds": round(elapsed, 1)}, indent=2) + "\n")
-        shutil.rmtree(out, ignore_errors=True)
-        tmp.rename(out)
-        _say(f"built QEMU in {elapsed:.0f} s")
-        self._prune()
+            "compiler": compiler_identity(), "seconds": round(elapsed, 1)})
+        say(f"built QEMU in {elapsed:.0f} s")
         return out
-
-    def _prune(self) -> None:
-        builds = sorted((p for p in (self.root / "builds").iterdir() if p.is_dir()),
-                        key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in builds[KEEP_BUILDS:]:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def built_qemu() -> Path:

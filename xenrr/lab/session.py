@@ -24,7 +24,7 @@ from xenrr.lab.agent import Share, write_atomically
 from xenrr.lab.dom0image import dom0_image, lab_file
 from xenrr.lab.paths import cache_dir
 from xenrr.lab.qemu import Qemu
-from xenrr.lab.xenbuild import BuildSpec, Series, XenBuilds
+from xenrr.lab.xenbuild import BuildSpec, XenBuilds, hypervisor_series
 
 BOOT_TIMEOUT = 300.0
 POLL_SECONDS = 0.1
@@ -54,7 +54,7 @@ class LabCrash(LabError):
 
 def built_xen(release: bool = False) -> Path:
     """The hypervisor built from the tree's series, or an error saying how to build it."""
-    spec = BuildSpec(Series.load(), release)
+    spec = BuildSpec(hypervisor_series(), release)
     found = XenBuilds().find(spec)
     if found is None:
         flag = " --release" if release else ""
