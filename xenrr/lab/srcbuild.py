@@ -22,6 +22,7 @@ from pathlib import Path
 
 from xenrr.errors import LabError
 from xenrr.lab.aptsrc import PrivateApt
+from xenrr.lab.gccbuild import compiler_version
 from xenrr.lab.tools import require
 
 _GIT_ENV = {"GIT_AUTHOR_NAME": "xenrr", "GIT_AUTHOR_EMAIL": "xenrr@localhost",
@@ -69,8 +70,7 @@ class Series:
 
 
 def compiler_identity() -> str:
-    gcc = require("gcc", "gcc")
-    return subprocess.run([gcc, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return compiler_version(require("gcc", "gcc"))
 
 
 def say(msg: str) -> None:

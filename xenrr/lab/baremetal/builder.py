@@ -3,20 +3,15 @@
 Layout under the cache (see xenrr.lab.paths.cache_dir):
   baremetal/build-<key>/pmu.elf   one build; <key> hashes every source file in
                                   guest/, the gcc version and the flags
-A build goes to a temporary directory renamed into place when complete, as
-the micro-guest's does (xenrr.lab.micro.builder).
+A build goes into place whole (gccbuild.build_once).
 """
 
-import hashlib
-import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from xenrr.errors import LabError
-from xenrr.lab import paths
-from xenrr.lab.micro.builder import compiler_version
+from xenrr.lab import gccbuild, paths
+from xenrr.lab.gccbuild import compiler_version
 from xenrr.lab.tools import require
 
 GUEST_DIR = Path(__file__).resolve().with_name("guest")
@@ -45,12 +40,7 @@ def sources() -> list[Path]:
 
 
 def build_key(gcc: str) -> str:
-    h = hashlib.sha256()
-    h.update(f"{compiler_version(gcc)}\0{' '.join(CFLAGS + LDFLAGS)}\0".encode())
-    for src in sources():
-        data = src.read_bytes()
-        h.update(f"{src.name}\0{len(data)}\0".encode() + data)
-    return h.hexdigest()[:16]
+    return gccbuild.build_key((compiler_version(gcc), " ".join(CFLAGS + LDFLAGS)), sources())
 
 
 def _compile(gcc: str, out: Path) -> None:
@@ -67,18 +57,5 @@ def _compile(gcc: str, out: Path) -> None:
 def build() -> Path:
     """The kernel ELF for the current sources, built only if missing."""
     gcc = require("gcc", "gcc")
-    final = baremetal_dir() / f"build-{build_key(gcc)}"
-    elf = final / ELF_NAME
-    if elf.is_file():
-        return elf
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=final.parent))
-    try:
-        _compile(gcc, tmp)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not elf.is_file():   # not another builder that got there first
-                raise LabError(f"cannot install the PMU test kernel build in {final}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return elf
+    return gccbuild.build_once(baremetal_dir() / f"build-{build_key(gcc)}", ELF_NAME,
+                               lambda out: _compile(gcc, out), "PMU test kernel")

@@ -6,19 +6,15 @@ Layout under the cache (see xenrr.lab.paths.cache_dir):
                                 workloads.gen.h, the gcc version and the
                                 flags, so any change in them is a new build
   micro/<domain>.cfg            the xl configs config() writes
-A build goes to a temporary directory renamed into place when complete,
-so a reader never sees half an image and two builders cannot collide.
+A build goes into place whole (gccbuild.build_once).
 """
 
-import hashlib
-import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from xenrr.errors import LabError
-from xenrr.lab import paths
+from xenrr.lab import gccbuild, paths
+from xenrr.lab.gccbuild import compiler_version
 from xenrr.lab.micro import elfnotes, workloads
 from xenrr.lab.tools import require
 
@@ -54,26 +50,10 @@ def sources() -> list[Path]:
     return sorted(p for p in GUEST_DIR.iterdir() if p.suffix in SOURCE_SUFFIXES)
 
 
-def compiler_version(gcc: str) -> str:
-    """gcc's own description of itself (the first line of --version)."""
-    try:
-        out = subprocess.run([gcc, "--version"], capture_output=True, text=True,
-                             check=True).stdout
-    except (OSError, subprocess.CalledProcessError) as e:
-        raise LabError(f"cannot run {gcc} --version: {e}") from None
-    return out.splitlines()[0] if out else ""
-
-
 def build_key(gcc: str) -> str:
-    """The hash naming a build: sources, generated header, compiler, flags."""
-    h = hashlib.sha256()
-    for part in (compiler_version(gcc), " ".join(CFLAGS + LDFLAGS),
-                 workloads.c_header()):
-        h.update(part.encode() + b"\0")
-    for src in sources():
-        data = src.read_bytes()
-        h.update(f"{src.name}\0{len(data)}\0".encode() + data)
-    return h.hexdigest()[:16]
+    """The hash naming a build: compiler, flags, generated header, sources."""
+    return gccbuild.build_key((compiler_version(gcc), " ".join(CFLAGS + LDFLAGS),
+                               workloads.c_header()), sources())
 
 
 def _gcc_error(stderr: str) -> str:
@@ -98,19 +78,5 @@ def _compile(gcc: str, out: Path) -> None:
 def build() -> Path:
     """The micro-guest ELF for the current sources, built only if missing."""
     gcc = require("gcc", "gcc")
-    final = micro_dir() / f"build-{build_key(gcc)}"
-    elf = final / ELF_NAME
-    if elf.is_file():
-        return elf
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=final.parent))
-    try:
-        tmp.chmod(0o755)
-        _compile(gcc, tmp)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not elf.is_file():   # not another builder that got there first
-                raise LabError(f"cannot install the micro-guest build in {final}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return elf
+    return gccbuild.build_once(micro_dir() / f"build-{build_key(gcc)}", ELF_NAME,
+                               lambda out: _compile(gcc, out), "micro-guest")
