@@ -27,6 +27,12 @@ while dom.isActive() and time.monotonic() - started < seconds:
     time.sleep(1)
 destroyed = bool(dom.isActive())
 if destroyed:
-    dom.destroy()
+    try:
+        dom.destroy()
+    except libvirt.libvirtError:
+        # It shut itself off between the two calls: it was not destroyed.
+        if dom.isActive():
+            raise
+        destroyed = False
 print(json.dumps({"started": True, "seconds": round(time.monotonic() - started, 1),
                   "destroyed": destroyed}))
