@@ -44,6 +44,10 @@ WORKLOADS = (
     Workload("compute", 1, 10000000,
              "a long register-only arithmetic loop: a vCPU that rarely "
              "enters Xen"),
+    Workload("branches", 1, 100000,
+             "each vCPU writes a page of its own, retires exactly "
+             "iterations conditional branches, then writes a second page "
+             "of its own: the branch count between the two writes is known"),
 )
 
 

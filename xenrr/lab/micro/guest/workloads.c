@@ -308,6 +308,80 @@ static const char *compute_check(const struct run *run)
     return 0;
 }
 
+/*
+ * branches: each vCPU stores one word into its own "before" page, retires
+ * exactly `iterations` conditional branches, then stores one word into its
+ * own "after" page.  Both stores are the first touch of their page, so
+ * Xen sees one fault at each and logs the vCPU's position there; between
+ * the two, the guest retires the loop's branches and nothing else.  The
+ * whole sequence is one asm block, so the compiler can add nothing to it:
+ *
+ *   micro_branches_before:  movq %n, (%before)   rcx = iterations
+ *   1:                      decq %rcx
+ *                           jnz  1b              iterations Jcc, taken or not
+ *   micro_branches_after:   movq %n, (%after)    rcx = 0
+ *
+ * The two global labels are the rips of the two faulting stores (the ELF is
+ * linked at its run address); the check prints them.
+ */
+
+static struct {
+    volatile uint64_t word;
+} PAGE_ALIGNED branches_before[MICRO_MAX_VCPUS], branches_after[MICRO_MAX_VCPUS];
+
+static const struct region branches_regions[] = {
+    { "before", branches_before, 1, 1 },
+    { "after", branches_after, 1, 1 },
+};
+
+extern const char micro_branches_before[], micro_branches_after[];
+
+/*
+ * One copy only: the labels are global, so a second copy of the asm would
+ * not assemble.  n >= 1 (the command line refuses 0): rcx counts it down
+ * to 0, one jnz per step, the last one not taken.
+ */
+static void __attribute__((noinline, noclone))
+branches_between(volatile uint64_t *before, volatile uint64_t *after,
+                 uint64_t n)
+{
+    uint64_t rcx = n;
+
+    __asm__ volatile (
+        ".globl micro_branches_before\n"
+        "micro_branches_before:\n\t"
+        "movq %[n], (%[before])\n"
+        "1:\n\t"
+        "decq %[rcx]\n\t"
+        "jnz 1b\n"
+        ".globl micro_branches_after\n"
+        "micro_branches_after:\n\t"
+        "movq %[n], (%[after])"
+        : [rcx] "+&c" (rcx)
+        : [before] "r" (before), [after] "r" (after), [n] "r" (n)
+        : "cc", "memory");
+}
+
+static void branches_run(const struct run *run, unsigned int vcpu)
+{
+    branches_between(&branches_before[vcpu].word, &branches_after[vcpu].word,
+                     run->iterations);
+}
+
+static const char *branches_check(const struct run *run)
+{
+    unsigned int v;
+
+    say("result branches=%lu before_rip=0x%lx after_rip=0x%lx",
+        run->iterations, (uint64_t)micro_branches_before,
+        (uint64_t)micro_branches_after);
+    for ( v = 0; v < run->nr_vcpus; v++ )
+        if ( branches_before[v].word != run->iterations ||
+             branches_after[v].word != run->iterations )
+            return "a vCPU's before or after word differs from iterations";
+    return 0;
+}
+
 #define WORKLOAD(name, min_vcpus, iterations) \
     { #name, min_vcpus, iterations, name##_regions, \
       ARRAY_SIZE(name##_regions), name##_run, name##_check },
