@@ -155,7 +155,7 @@ struct xen_domctl_getvcpuinfo {
     uint32_t cpu;
 };
 
-#define XEN_RR_INTERFACE_VERSION 5
+#define XEN_RR_INTERFACE_VERSION 6
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2
@@ -184,11 +184,19 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_RR_FRAME_pending 2
 #define XEN_RR_MAX_PENDING 16
 #define XEN_RR_RING_wait 1
+#define XEN_RR_BRANCH_available 0
+#define XEN_RR_BRANCH_no_counter 1
+#define XEN_RR_BRANCH_self_test 2
+#define XEN_RR_BRANCH_speclockmap 3
+#define XEN_RR_BRANCH_busy 4
 
 struct xen_rr_info {
     uint32_t interface_version;
     uint32_t features;
     uint32_t max_vcpus;
+    uint32_t branch_status;
+    uint64_t branch_event;
+    uint32_t branch_skid;
     uint32_t pad;
 };
 
@@ -206,6 +214,7 @@ struct xen_rr_stats {
     uint32_t shadow_mb;
     uint64_t position;
     uint64_t rip;
+    uint64_t rcx;
     uint64_t hypercalls;
     uint64_t syscalls;
     uint64_t exceptions;
@@ -311,5 +320,7 @@ RR_MODES = {getattr(lib, name): name.removeprefix("XEN_RR_MODE_")
             for name in dir(lib) if name.startswith("XEN_RR_MODE_")}
 RR_POSITION_MODES = {name.removeprefix("XEN_RR_POSITION_"): getattr(lib, name)
                      for name in dir(lib) if name.startswith("XEN_RR_POSITION_")}
+RR_BRANCH = {getattr(lib, name): name.removeprefix("XEN_RR_BRANCH_")
+             for name in dir(lib) if name.startswith("XEN_RR_BRANCH_")}
 RR_ACCESS = {name.removeprefix("XEN_RR_ACCESS_"): getattr(lib, name)
              for name in dir(lib) if name.startswith("XEN_RR_ACCESS_")}

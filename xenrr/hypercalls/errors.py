@@ -37,6 +37,10 @@ class DomainStateError(HypercallError):
     """The domain is not in a state that allows the operation."""
 
 
+class PositionModeError(HypercallError):
+    """This machine's Xen cannot count positions the way asked (branch counts)."""
+
+
 NO_XENRR = ("this hypervisor has no xenrr support (XEN_DOMCTL_rr_op is unknown to it): "
             "boot one built with hypervisor-patches/ (`make xen`)")
 

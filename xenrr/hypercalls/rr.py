@@ -8,12 +8,12 @@ import errno
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
-from xenrr.hypercalls.abi import RR_ACCESS, RR_FEATURES, RR_MODES, ffi, lib
+from xenrr.hypercalls.abi import RR_ACCESS, RR_BRANCH, RR_FEATURES, RR_MODES, ffi, lib
 from xenrr.hypercalls.domctl import domctl
 from xenrr.hypercalls.errors import (NO_XENRR, DomainStateError, InterfaceMismatchError,
-                                     NoXenrrSupportError, NotPrivilegedError)
+                                     NoXenrrSupportError, NotPrivilegedError, PositionModeError)
 from xenrr.hypercalls.privcmd import Privcmd
-from xenrr.errors import HypercallError, UsageError
+from xenrr.errors import HypercallError, UsageError, XenrrError
 
 # What every rr_op errno means, whatever the sub-operation.
 COMMON = {errno.ENOSYS: (NoXenrrSupportError, NO_XENRR)}
@@ -45,6 +45,38 @@ FRAME = {**COMMON, **{
                                     "what its vCPUs may access"),
 }}
 
+# Why Xen offers no positions by branch count (xen_rr_info.branch_status), each a
+# sentence that reads after "this CPU has no branch counter Xen can use: ".
+BRANCH_UNAVAILABLE = {
+    "no_counter": "Xen knows no branch counter for this CPU model",
+    "self_test": "the branch counter failed Xen's self-test at boot (see `xl dmesg`)",
+    "speclockmap": "this AMD Zen CPU does not have SpecLockMap disabled, which makes its "
+                   "branch count inexact",
+    "busy": "the performance counters are in use (vPMU, the NMI watchdog or xenoprof): "
+            "boot Xen without them",
+}
+# What enable answers in branch mode for each (public/domctl.h).
+BRANCH_ENABLE_ERRNO = {"no_counter": errno.EOPNOTSUPP, "self_test": errno.EOPNOTSUPP,
+                       "speclockmap": errno.EOPNOTSUPP, "busy": errno.EBUSY}
+
+# Position modes by the names `xenrr record --positions` takes: XEN_RR_POSITION_*, and
+# the XEN_RR_FEATURE_* that says Xen offers it.
+POSITION_MODES = {"sync-entry": lib.XEN_RR_POSITION_sync_entry,
+                  "branch": lib.XEN_RR_POSITION_branch}
+POSITION_FEATURES = {"sync-entry": "pos_sync_entry", "branch": "pos_branch"}
+
+
+def branch_unavailable(status: str) -> str:
+    """The sentence for a branch_status (an RR_BRANCH name) other than available."""
+    return BRANCH_UNAVAILABLE.get(status, f"Xen gives reason {status}, which this xenrr "
+                                          "does not know")
+
+
+def branch_refusal(reason: str) -> str:
+    """The one line that refuses positions by branch count, for `reason` (a sentence)."""
+    return f"positions by branch count are not offered on this machine: {reason}"
+
+
 RING = {**COMMON, **{
     errno.ENOENT: (DomainStateError, "record/replay is not enabled for this domain"),
     errno.EINVAL: (UsageError, "no such vCPU"),
@@ -65,6 +97,24 @@ class RrInfo:
     interface_version: int
     features: frozenset[str]
     max_vcpus: int
+    branch_status: str   # an RR_BRANCH name: available, or why positions by branch count are not
+    branch_event: int    # the event select Xen programs for them (0: none)
+    branch_skid: int     # branches an overflow interrupt may come late on this CPU
+
+    @property
+    def position_modes(self) -> tuple[str, ...]:
+        """The position modes this machine offers (POSITION_MODES names)."""
+        return tuple(name for name, feature in POSITION_FEATURES.items()
+                     if feature in self.features)
+
+    @property
+    def branch_reason(self) -> str | None:
+        """Why positions by branch count are not offered, as a sentence; None if they are."""
+        if "pos_branch" in self.features:
+            return None
+        if self.branch_status == "available":
+            return "Xen does not offer them"
+        return branch_unavailable(self.branch_status)
 
 
 @dataclass(frozen=True)
@@ -72,8 +122,9 @@ class VcpuStats:
     """One vCPU's counters (the per-vCPU fields of struct xen_rr_stats)."""
 
     vcpu: int
-    position: int
-    rip: int
+    position: int             # in the domain's position mode
+    rip: int                  # the guest's, at that position
+    rcx: int                  # the guest's, at that position
     hypercalls: int
     syscalls: int
     exceptions: int
@@ -109,7 +160,7 @@ class DomainStats:
 
     def totals(self) -> dict[str, int]:
         """Per-domain counters: each per-vCPU counter summed over the vCPUs."""
-        names = [f.name for f in fields(VcpuStats) if f.name not in ("vcpu", "rip")]
+        names = [f.name for f in fields(VcpuStats) if f.name not in ("vcpu", "rip", "rcx")]
         return {n: sum(getattr(v, n) for v in self.vcpus) for n in names}
 
 
@@ -147,18 +198,41 @@ class RrControl:
                 f"speaks {lib.XEN_RR_INTERFACE_VERSION}: rebuild one of them")
         return RrInfo(out.interface_version,
                       frozenset(n for n, bit in RR_FEATURES.items() if out.features & bit),
-                      out.max_vcpus)
+                      out.max_vcpus, RR_BRANCH.get(out.branch_status, str(out.branch_status)),
+                      out.branch_event, out.branch_skid)
 
     def enable(self, domid: int, mode: int = lib.XEN_RR_MODE_record,
                position_mode: int = lib.XEN_RR_POSITION_sync_entry, shadow_mb: int = 0,
                crew: bool = False) -> None:
-        """Start rr on a paused domain; with `crew` every frame is under CREW."""
+        """Start rr on a paused domain; with `crew` every frame is under CREW.
+
+        position_mode is a XEN_RR_POSITION_* value. In branch mode, EBUSY and
+        EOPNOTSUPP may also mean that the branch counter cannot be had (it
+        became so after get_info said it could): get_info is asked again, and
+        if it says so, the refusal is its reason (PositionModeError).
+        """
         def fill(u):
             u.enable.mode = mode
             u.enable.position_mode = position_mode
             u.enable.flags = lib.XEN_RR_ENABLE_crew if crew else 0
             u.enable.shadow_mb = shadow_mb
-        self._op(domid, lib.XEN_DOMCTL_RR_OP_enable, f"enable domain {domid}", ENABLE, fill)
+        what = f"enable domain {domid}"
+        try:
+            self._op(domid, lib.XEN_DOMCTL_RR_OP_enable, what, ENABLE, fill)
+        except HypercallError as e:
+            err = getattr(e, "errno", None)
+            if position_mode != lib.XEN_RR_POSITION_branch or err not in (errno.EBUSY,
+                                                                          errno.EOPNOTSUPP):
+                raise
+            try:
+                status = self.info().branch_status
+            except XenrrError:
+                raise e from None
+            if BRANCH_ENABLE_ERRNO.get(status) != err:
+                raise
+            refusal = PositionModeError(f"{what}: {branch_refusal(branch_unavailable(status))}")
+            refusal.errno = err
+            raise refusal from None
 
     def disable(self, domid: int) -> None:
         self._op(domid, lib.XEN_DOMCTL_RR_OP_disable, f"disable domain {domid}", DISABLE)
