@@ -66,7 +66,7 @@ def templates(rng: np.random.Generator) -> dict:
     frames = np.uint64(0x10000) + rng.zipf(1.3, 1 << 16).astype(np.uint64) % np.uint64(20000)
 
     def positions(n):
-        p = np.zeros(n, [("count", "<u8"), ("rip", "<u8")])
+        p = np.zeros(n, CrewEvent.LAYOUT.dtype["position"])
         p["count"] = np.cumsum(rng.integers(1, 40, n))
         p["rip"] = rng.choice(rips, n)
         return p

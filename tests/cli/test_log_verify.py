@@ -20,7 +20,7 @@ def trace(tmp_path):
 
 def test_intact(trace, capsys):
     assert main(["log", "verify", str(trace)]) == 0
-    assert capsys.readouterr() == (f"{trace}: intact: 7 chunks, 50 records\n", "")
+    assert capsys.readouterr() == (f"{trace}: intact: 8 chunks, 50 records\n", "")
 
 
 def test_damaged(trace, capsys):

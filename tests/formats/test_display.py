@@ -27,4 +27,4 @@ def test_unknown_enum_values_show_their_number():
 def test_json():
     assert to_json(Dma(0xFFFF0001, 2, 8, 2, 0x10, Position(3, 0), b"\x00\xff")) == {
         "type": "dma", "actor": 0xFFFF0001, "kind": "GRANT_MAP", "offset": 8, "length": 2,
-        "gfn": 0x10, "position": {"count": 3, "rip": 0}, "data": "00ff"}
+        "gfn": 0x10, "position": {"count": 3, "rip": 0, "rcx": 0}, "data": "00ff"}

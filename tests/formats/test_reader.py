@@ -15,8 +15,7 @@ from xenrr.errors import TraceError, UsageError
 from xenrr.formats import (CrewEvent, Durability, NotATraceError, Rdtsc, RecordError, TraceReader,
                            TraceWriter, UnknownRecordError, scan)
 from xenrr.formats import verify as checks
-from xenrr.formats.enums import ConfigKind, EndReason
-from xenrr.formats.records import EndOfTrace
+from xenrr.formats.enums import ConfigKind
 from xenrr.formats.fileformat import CHUNK_HEADER_STRUCT, FILE_HEADER_STRUCT, file_header
 from xenrr.formats.recordtype import RECORD_HEADER
 from xenrr.formats.rectypes import REC_OPTIONAL
@@ -46,8 +45,10 @@ def test_a_closed_trace_reads_whole(tmp_path):
     (b"", "not a xenrr trace (0 bytes, shorter than a file header)"),
     (b"x" * 30, "not a xenrr trace (expected marker 0xffffffffffffffff and ident 0x58525254, "
                 "got 0x7878787878787878 and 0x78787878)"),
-    (file_header()[:12] + bytes.fromhex("00000003") + bytes(8),
-     "trace format revision 3 is not supported (expected 1 or 2)"),
+    (file_header()[:12] + bytes.fromhex("00000004") + bytes(8),
+     "trace format revision 4 is not supported (expected 3)"),
+    (file_header()[:12] + bytes.fromhex("00000000") + bytes(8),
+     "trace format revision 0 is not supported (expected 3)"),
     (file_header()[:16] + bytes.fromhex("00000001") + bytes(4), "big-endian traces are not supported"),
     (file_header()[:16] + bytes.fromhex("00000002") + bytes(4),
      "unknown options 0x2 or reserved bytes 00000000 set in the file header"),
@@ -70,25 +71,31 @@ REVISION_1_HEADER = bytes.fromhex(
     "00002a36fe9c9717"                          # start_time
     "0500" + b"guest".hex() + "0600" + b"4.17.5".hex()
     + "12000000" + b"name = 'guest'\nx=1".hex() + "000000")
+# A crew_event as revisions 1 and 2 wrote it: a position of 16 bytes, without rcx.
+OLD_CREW_EVENT = bytes.fromhex(
+    "10005258" "20000000"                       # crew_event, 32 bytes
+    "01000000" "0102" "0000"                    # vcpu 1, CR->EW, reserved
+    "3412000000000000"                          # gfn 0x1234
+    "2a00000000000000" "10000081ffffffff")      # position 42@0xffffffff81000010
 
 
-def revision_1(data: bytes) -> bytes:
-    """A trace file's bytes with the file header's version 1."""
-    return data[:12] + (1).to_bytes(4, "big") + data[16:]
+def revision(data: bytes, version: int) -> bytes:
+    """A trace file's bytes with the file header's version set."""
+    return data[:12] + version.to_bytes(4, "big") + data[16:]
 
 
-def test_a_revision_1_trace_reads_with_its_config_untagged(tmp_path):
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_trace_from_before_rcx_is_refused_in_one_line(tmp_path, version):
     path = tmp_path / "old.xrr"
-    events = framed(*EVENTS[:3])
-    end = EndOfTrace(EndReason.SHUTDOWN, 4, len(REVISION_1_HEADER) + len(events))
-    path.write_bytes(revision_1(assemble([(0, REVISION_1_HEADER), (0, events + framed(end))])))
-    with TraceReader(path) as r:
-        assert r.version == 1 and r.complete
-        assert r.header == HEADER._replace(config_kind=ConfigKind.UNTAGGED,
-                                           config="name = 'guest'\nx=1")
-        assert list(r.records()) == [r.header, *EVENTS[:3], end] and r.losses == []
-        report = checks.verify(r)
-    assert report.intact, [str(f) for f in report.findings]
+    header = REVISION_1_HEADER if version == 1 else framed(HEADER)
+    path.write_bytes(revision(assemble([(0, header), (0, OLD_CREW_EVENT)]), version))
+    with pytest.raises(NotATraceError) as e:
+        TraceReader(path)
+    assert str(e.value) == (f"{path}: trace format revision {version} predates positions with "
+                            "rcx (revision 3): the trace must be recorded again")
+    path.write_bytes(revision(path.read_bytes(), 3))  # the same bytes as revision 3 read wrong
+    with TraceReader(path) as r, pytest.raises(RecordError, match="expected a body of 40 bytes"):
+        list(r.records())
 
 
 @pytest.mark.parametrize("kind", list(ConfigKind), ids=lambda k: k.name)
@@ -97,7 +104,7 @@ def test_every_config_kind_reads_back(tmp_path, kind):
     header = HEADER._replace(config_kind=kind, config=f"the {kind.name} text\n")
     write_trace(path, EVENTS[:2], header=header)
     with TraceReader(path) as r:
-        assert r.version == 2
+        assert r.version == 3
         assert (r.header.config_kind, r.header.config) == (kind, f"the {kind.name} text\n")
         assert next(r.records()) == header
 
@@ -132,7 +139,7 @@ def test_a_corrupt_chunk_header_resynchronises_on_the_next_magic(tmp_path):
     records, losses, _ = read(path)
     assert records == [HEADER, *EVENTS[3:]]
     assert [(x.start, x.end, x.reason) for x in losses] == [
-        (offsets[1], offsets[2], "chunk 1: implausible lengths (raw 120, compressed 2147483647)")]
+        (offsets[1], offsets[2], "chunk 1: implausible lengths (raw 144, compressed 2147483647)")]
 
 
 def test_a_chunk_missing_cleanly_is_a_sequence_gap(tmp_path):
@@ -182,7 +189,7 @@ def test_lost_chunk_zero_loses_the_header(tmp_path):
 
 @pytest.mark.parametrize("where, reason, regions", [
     (-30, "footer checksum expected", 1),                       # in the index
-    (-20, "trailer points to 0x1000001bd, where no footer is", 2),  # trailer's footer_offset
+    (-20, "trailer points to 0x1000001ce, where no footer is", 2),  # trailer's footer_offset
     (-10, "trailer reserved bytes expected zero, got 00000100", 2),
 ])
 def test_a_damaged_footer_leaves_the_chunks_readable(tmp_path, where, reason, regions):
@@ -235,9 +242,9 @@ def test_unknown_optional_records_are_skipped_unknown_mandatory_are_errors(tmp_p
     (RECORD_HEADER.pack(0x1234, 0), "record at +0x0: 0x00001234 is not a record type"),
     (RECORD_HEADER.pack(CrewEvent.TYPE, 40) + bytes(32),
      "record at +0x0 (40 bytes) runs past the end of the block (40 bytes)"),
-    (framed(EVENTS[0]) + b"\x10\x00", "record header at +0x28 cut by the end of the block"),
-    (RECORD_HEADER.pack(CrewEvent.TYPE, 24) + bytes(24),
-     "crew_event: expected a body of 32 bytes, got 24"),
+    (framed(EVENTS[0]) + b"\x10\x00", "record header at +0x30 cut by the end of the block"),
+    (RECORD_HEADER.pack(CrewEvent.TYPE, 32) + bytes(32),
+     "crew_event: expected a body of 40 bytes, got 32"),
 ])
 def test_malformed_framing_in_a_sound_chunk_is_a_record_error(tmp_path, block, message):
     path = tmp_path / "t.xrr"

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from xenrr.formats import (BY_NAME, BY_TYPE, RECORD_CLASSES, Constraint, CrewEvent, Dma, Position,
                            RecordError, TraceHeader)
 from xenrr.formats.enums import ConfigKind, CrewState, DmaKind, GuestType, PositionMode
-from xenrr.formats.recordtype import RECORD_HEADER, define
+from xenrr.formats.derive import named
+from xenrr.formats.recordtype import RECORD_HEADER, define, value_class
 from xenrr.formats.records import POSITION
 from xenrr.formats.rectypes import REC_TYPE_IDENT, REC_TYPE_IDENT_MASK, rec_type_to_str
 
@@ -17,10 +18,10 @@ from tests.formats.strategies import records
 
 def test_crew_event_bytes():
     record = CrewEvent(vcpu=1, old_state=CrewState.CR, new_state=CrewState.EW, gfn=0x1234,
-                       position=Position(count=42, rip=0xFFFFFFFF81000010))
+                       position=Position(count=42, rip=0xFFFFFFFF81000010, rcx=0x203))
     assert CrewEvent.CODEC.frame(record) == bytes.fromhex(
         "10005258"          # type 0x58520010 (crew_event)
-        "20000000"          # length 32
+        "28000000"          # length 40
         "01000000"          # vcpu 1
         "01"                # old_state CR
         "02"                # new_state EW
@@ -28,21 +29,29 @@ def test_crew_event_bytes():
         "3412000000000000"  # gfn 0x1234
         "2a00000000000000"  # position.count 42
         "10000081ffffffff"  # position.rip 0xffffffff81000010
+        "0302000000000000"  # position.rcx 0x203
     )
+
+
+def test_a_position_given_count_and_rip_has_rcx_0():
+    assert Position(42, 0x1000) == Position(count=42, rip=0x1000, rcx=0)
+    assert Position(42, 0x1000)._fields == ("count", "rip", "rcx")
 
 
 def test_constraint_bytes():
     record = Constraint(vcpu=0, after_vcpu=3, position=Position(7, 0x1000),
-                        after_position=Position(9, 0x2000))
+                        after_position=Position(9, 0x2000, 5))
     assert Constraint.CODEC.frame(record) == bytes.fromhex(
         "11005258"          # type 0x58520011 (constraint)
-        "28000000"          # length 40
+        "38000000"          # length 56
         "00000000"          # vcpu 0
         "03000000"          # after_vcpu 3
         "0700000000000000"  # position.count 7
         "0010000000000000"  # position.rip 0x1000
+        "0000000000000000"  # position.rcx 0
         "0900000000000000"  # after_position.count 9
         "0020000000000000"  # after_position.rip 0x2000
+        "0500000000000000"  # after_position.rcx 5
     )
 
 
@@ -51,7 +60,7 @@ def test_dma_bytes_pad_the_data_to_8():
                  position=Position(5, 0), data=b"abc")
     assert Dma.CODEC.frame(record) == bytes.fromhex(
         "30005258"          # type 0x58520030 (dma)
-        "2b000000"          # length 43 = 40 fixed + 3 data
+        "33000000"          # length 51 = 48 fixed + 3 data
         "0200ffff"          # actor 0xffff0002 (device 2)
         "0100"              # kind GRANT_COPY
         "0000"              # reserved
@@ -60,8 +69,9 @@ def test_dma_bytes_pad_the_data_to_8():
         "7700000000000000"  # gfn 0x77
         "0500000000000000"  # position.count 5
         "0000000000000000"  # position.rip 0
+        "0000000000000000"  # position.rcx 0
         "616263"            # data "abc"
-        "0000000000"        # padding to 48
+        "0000000000"        # padding to 56
     )
 
 
@@ -154,18 +164,21 @@ def test_a_struct_between_scalars_is_framed_as_construct_builds_it(monkeypatch):
         "position" / POSITION * "a position",
         "value" / cs.Int64ul * "a scalar after the struct",
     ), doc="A struct between scalars.", show="{vcpu}", origin="toolstack")
-    body = cls.LAYOUT.definition.build({"vcpu": 1, "position": {"count": 2, "rip": 3}, "value": 4})
-    assert cls.CODEC.frame(cls(1, Position(2, 3), 4)) == RECORD_HEADER.pack(cls.TYPE, 32) + body
+    body = cls.LAYOUT.definition.build({"vcpu": 1, "position": {"count": 2, "rip": 3, "rcx": 5},
+                                        "value": 4})
+    assert cls.CODEC.frame(cls(1, Position(2, 3, 5), 4)) == RECORD_HEADER.pack(cls.TYPE, 40) + body
+    assert cls.CODEC.decode(cls.CODEC.frame(cls(1, Position(2, 3, 5), 4)), 8, 40) == (
+        cls(1, Position(2, 3, 5), 4))
     with pytest.raises(RecordError, match="cannot encode test_middle"):
         cls.CODEC.frame(cls(1, None, 4))
 
 
 def test_decoding_checks_the_length():
     framed = Dma.CODEC.frame(Dma(0xFFFF0000, 1, 0, 3, 0, Position(0, 0), b"abc"))
-    with pytest.raises(RecordError, match=r"dma: expected a body of 40 \+ 3 bytes, got 42"):
-        Dma.CODEC.decode(framed, 8, 42)
-    with pytest.raises(RecordError, match="crew_event: expected a body of 32 bytes, got 24"):
-        CrewEvent.CODEC.decode(bytes(64), 8, 24)
+    with pytest.raises(RecordError, match=r"dma: expected a body of 48 \+ 3 bytes, got 50"):
+        Dma.CODEC.decode(framed, 8, 50)
+    with pytest.raises(RecordError, match="crew_event: expected a body of 40 bytes, got 32"):
+        CrewEvent.CODEC.decode(bytes(64), 8, 32)
     with pytest.raises(RecordError, match="trace_header: malformed body"):
         TraceHeader.CODEC.decode(bytes(38), 0, 38)
     with pytest.raises(RecordError, match="trace_header: expected a body of 40 bytes, got 48"):
@@ -175,3 +188,13 @@ def test_decoding_checks_the_length():
 def test_str_uses_the_display_template():
     record = CrewEvent(1, CrewState.CR, CrewState.EW, 0x1234, Position(42, 0xFFFFFFFF81000010))
     assert str(record) == "crew_event vcpu 1 gfn 0x1234 CR->EW at 42@0xffffffff81000010"
+    record = record._replace(position=Position(42, 0xFFFFFFFF81000010, 17))
+    assert str(record) == "crew_event vcpu 1 gfn 0x1234 CR->EW at 42@0xffffffff81000010 rcx 17"
+
+
+def test_a_value_class_default_must_be_a_trailing_field():
+    definition = named("Pair", cs.Struct("a" / cs.Int64ul, "b" / cs.Int64ul))
+    with pytest.raises(TypeError, match=r"Pair: defaults \['a'\] are not its last fields"):
+        value_class(definition, show="{a}", defaults={"a": 0})
+    pair = value_class(definition, show="{a}", show_nonzero={"b": "+{b}"}, defaults={"b": 0})
+    assert (pair(1), str(pair(1)), str(pair(1, 2))) == ((1, 0), "1", "1+2")

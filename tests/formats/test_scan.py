@@ -5,13 +5,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xenrr.formats import (RECORD_CLASSES, Constraint, CrewEvent, Dma, Durability, Position,
-                           RecordError, TraceReader, UnknownRecordError, framing, scan)
+from xenrr.formats import (RECORD_CLASSES, Constraint, CrewEvent, CrewState, Dma, Durability,
+                           Position, PositionMode, RecordError, TraceReader, UnknownRecordError,
+                           framing, scan)
+from xenrr.formats import verify as checks
 from xenrr.formats.recordtype import RECORD_HEADER
 from xenrr.formats.rectypes import REC_OPTIONAL
 
 from tests.formats.strategies import records
-from tests.formats.traces import HEADER, assemble, crew_events, framed, one_of_each, write_trace
+from tests.formats.traces import (HEADER, RIP, assemble, crew_events, framed, one_of_each,
+                                  write_trace)
 
 
 def walked(block) -> list[tuple[int, int, int]]:
@@ -92,7 +95,7 @@ def test_actors_beyond_the_dense_range(tmp_path):
     write_trace(path, [CrewEvent(5000, 1, 2, 0, Position(0, 0)), crew_events(1)[0],
                        CrewEvent(5000, 1, 2, 0, Position(1, 0))])
     with TraceReader(path) as r:
-        assert scan.stats(r).actors == {0: [1, 40], 5000: [2, 80]}
+        assert scan.stats(r).actors == {0: [1, 48], 5000: [2, 96]}
 
 
 def test_progress_reports_each_chunk_end(tmp_path):
@@ -149,7 +152,7 @@ def test_values_refuse_a_record_of_the_wrong_size_naming_its_chunk(tmp_path):
     path.write_bytes(assemble([(0, framed(HEADER) + short)]))
     with TraceReader(path) as r, pytest.raises(RecordError,
                                                match=r"chunk 0 at .*crew_event at \+0x.*: "
-                                                     r"expected a body of 32 bytes, got 24"):
+                                                     r"expected a body of 40 bytes, got 32"):
         list(scan.values(r, (CrewEvent,)))
 
 
@@ -159,3 +162,25 @@ def test_positioned_names_each_position_with_its_actor():
         ("vcpu", "position.count"), ("after_vcpu", "after_position.count")]
     names = Dma.LAYOUT.flat_names
     assert [(names[a], names[c]) for a, c in scan.positioned(Dma)] == [("actor", "position.count")]
+
+
+def test_a_branch_trace_round_trips_with_rcx(tmp_path):
+    """Revision 3: every path that reads positions gives back rcx, and the stats count 24-byte ones."""
+    path = tmp_path / "t.xrr"
+    header = HEADER._replace(position_mode=PositionMode.BRANCH)
+    rep = [CrewEvent(1, CrewState.NONE, CrewState.CR, 0x20 + i, Position(7, RIP, rcx))
+           for i, rcx in enumerate((0x300, 0x2FF, 0x12))]   # one rep movs, three iterations
+    constraint = Constraint(0, 1, Position(3, RIP + 8), Position(7, RIP, 0x2FF))
+    written = write_trace(path, rep + [constraint], header=header)
+    with TraceReader(path) as r:
+        assert list(r.records())[:-1] == written
+        assert checks.verify(r).intact
+        got = list(scan.values(r, (CrewEvent, Constraint)))
+        events = np.concatenate(list(scan.arrays(r, CrewEvent)))
+        stats = scan.stats(r)
+    names = CrewEvent.LAYOUT.flat_names
+    assert [v[names.index("position.rcx")] for _, v in got[:3]] == [0x300, 0x2FF, 0x12]
+    names = Constraint.LAYOUT.flat_names
+    assert got[3][1][names.index("after_position.rcx")] == 0x2FF
+    assert events["position"]["rcx"].tolist() == [0x300, 0x2FF, 0x12]
+    assert stats.types[CrewEvent.TYPE] == [3, 3 * 48] and stats.types[Constraint.TYPE] == [1, 64]

@@ -21,7 +21,7 @@ def test_check_and_write(tmp_path, capsys):
     assert f"{doc}: generated blocks are out of date (run with --write)" in err
     assert spec.main([str(doc), "--write"]) == 0
     text = doc.read_text()
-    assert "| 16 | 16 | `position` | Position | the actor's position" in text and "stale" not in text
+    assert "| 16 | 24 | `position` | Position | the actor's position" in text and "stale" not in text
 
 
 def test_an_unknown_block_is_an_error():
@@ -33,5 +33,5 @@ def test_the_catalogue_lists_every_record():
     lines = spec.catalogue().splitlines()
     assert lines[2] == ("| `0x58520001` | `trace_header` | no | >= 32 | toolstack | "
                         "The domain recorded and how; the first record of the trace. |")
-    assert "| `0xd8520040` | `digest` | yes | 40 (framed 48) | Xen |" in spec.catalogue()
+    assert "| `0xd8520040` | `digest` | yes | 48 (framed 56) | Xen |" in spec.catalogue()
     assert len(lines) == 2 + 11

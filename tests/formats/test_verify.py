@@ -5,7 +5,7 @@ import pytest
 from xenrr.formats import (BY_TYPE, AsyncInput, Constraint, CrewEvent, Digest, Dma, Durability,
                            EndOfTrace, Position, Rdtsc, TimeUpdate, TraceReader, VcpuState)
 from xenrr.formats import verify as checks
-from xenrr.formats.enums import ConfigKind, EndReason
+from xenrr.formats.enums import ConfigKind, EndReason, PositionMode
 from xenrr.formats.fileformat import INDEX_ENTRY_STRUCT, TRAILER_STRUCT, encode_footer
 from xenrr.formats.recordtype import RECORD_HEADER
 
@@ -95,13 +95,21 @@ def test_an_untagged_empty_config_verifies(tmp_path):
     assert report_of(path).findings == []
 
 
-def test_a_config_kind_in_a_revision_1_trace_is_reported(tmp_path):
-    path = tmp_path / "t.xrr"
-    write_trace(path, [], header=HEADER._replace(config_kind=ConfigKind.XL))
-    data = path.read_bytes()
-    path.write_bytes(data[:12] + (1).to_bytes(4, "big") + data[16:])
-    assert [f.what for f in report_of(path).findings] == [
-        "config_kind: expected 0 in a revision 1 trace (reserved bytes), got 1"]
+R = Position(1, 0x1000, 5)   # a position inside a rep-string instruction
+
+
+@pytest.mark.parametrize("record, sync_entry, branch", [
+    (CrewEvent(0, 1, 2, 0, R), "position.rcx: expected 0 in SYNC_ENTRY mode, got 0x5", None),
+    (Constraint(0, 1, P, R), "after_position.rcx: expected 0 in SYNC_ENTRY mode, got 0x5", None),
+    (Rdtsc(1, 0, 0, R), "position.rcx: expected 0 in SYNC_ENTRY mode, got 0x5", None),
+    (Dma(0xFFFF0000, 1, 0, 0, 0, Position(0, 0, 5), b""),
+     "position.rcx: expected 0 for a device, got 0x5", "position.rcx: expected 0 for a device, got 0x5"),
+])
+def test_rcx_is_0_but_in_a_branch_trace(tmp_path, record, sync_entry, branch):
+    for mode, what in ((PositionMode.SYNC_ENTRY, sync_entry), (PositionMode.BRANCH, branch)):
+        path = tmp_path / f"{mode.name}.xrr"
+        write_trace(path, [record], header=HEADER._replace(position_mode=mode))
+        assert [f.what for f in report_of(path).findings] == ([what] if what else [])
 
 
 def _with_bytes(record, body_offset: int, value: bytes) -> bytes:
@@ -113,7 +121,7 @@ def _with_bytes(record, body_offset: int, value: bytes) -> bytes:
 
 def test_reserved_and_padding_bytes(tmp_path):
     crew = _with_bytes(crew_events(1)[0], 6, b"\x01\x02")
-    dma = _with_bytes(Dma(0xFFFF0000, 1, 0, 3, 0, Position(0, 0), b"abc"), 43, b"\x09")
+    dma = _with_bytes(Dma(0xFFFF0000, 1, 0, 3, 0, Position(0, 0), b"abc"), 51, b"\x09")
     path = tmp_path / "t.xrr"
     path.write_bytes(assemble([(0, framed(HEADER) + crew + dma)]))
     assert [f.what for f in report_of(path).findings] == [
@@ -178,7 +186,7 @@ def test_index_and_totals_are_checked(tmp_path):
     findings = report_of(path).findings
     assert [(x.where, x.what) for x in findings] == [
         ("index entry 2", "stream: expected 0x7, got 0x0"),
-        ("index entry 2", "records: expected 0x7, got 0x6"),
+        ("index entry 2", "records: expected 0x6, got 0x5"),
         (f"footer at {f.offset:#x}", "expected (chunks, records, raw bytes, stored bytes) "
                                      f"({f.chunks}, {f.records + 1}, {f.raw_bytes}, {f.stored_bytes}), "
                                      f"got ({f.chunks}, {f.records}, {f.raw_bytes}, {f.stored_bytes})"),

@@ -31,7 +31,7 @@ class ConstraintDeriver:
         Raises IllegalTransition or PositionError (ModelError) for an event
         the protocol does not allow after the ones fed before.
         """
-        actor, gfn, (count, rip) = event.vcpu, event.gfn, event.position
+        actor, gfn, (count, rip, _) = event.vcpu, event.gfn, event.position
         try:
             old, new = ACCESS[event.old_state], ACCESS[event.new_state]
         except KeyError:

@@ -3,7 +3,8 @@
 Each record definition carries a format template (like the lines of
 xentrace's `formats` file), so adding a record adds no printing code. The
 values are prepared once here: enum numbers become their names, positions
-read "count@rip", byte strings show their length.
+read "count@rip" (then " rcx N" when rcx is not zero), byte strings show
+their length.
 """
 
 from typing import Any

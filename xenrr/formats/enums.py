@@ -114,8 +114,8 @@ MEANING = {  # enum class -> member name -> what the value means
         "HVM_SAVE_CPU": "struct hvm_hw_cpu, as the HVM CPU save record",
     },
     ConfigKind: {
-        "UNTAGGED": "not said (every revision 1 trace): xl configuration text, "
-                    "`xl list -l` JSON or libvirt domain XML",
+        "UNTAGGED": "not said: xl configuration text, `xl list -l` JSON or libvirt "
+                    "domain XML",
         "XL": "an xl configuration file's text, with xl create's KEY=VALUE overrides "
               "appended as xl appends them",
         "XL_JSON": "`xl list -l DOMID` of the running domain: libxl's domain configuration "

@@ -32,7 +32,7 @@ from xenrr.formats.errors import NotATraceError, RecordError, TraceDamaged
 from xenrr.formats.fileformat import (CHUNK_HEADER_STRUCT, CHUNK_MAGIC, FILE_HEADER_STRUCT,
                                       FILE_IDENT, FILE_MARKER, FOOTER_MAGIC, FOOTER_STRUCT,
                                       INDEX_DTYPE, INDEX_ENTRY_STRUCT, MAX_CHUNK_RAW,
-                                      OPT_BIG_ENDIAN, READABLE, TRAILER_MAGIC, TRAILER_STRUCT,
+                                      OPT_BIG_ENDIAN, REVISION, TRAILER_MAGIC, TRAILER_STRUCT,
                                       chunk_checksum, compressed_bound)
 from xenrr.formats.prefetch import Prefetcher
 from xenrr.formats.records import TraceHeader
@@ -172,9 +172,12 @@ class TraceReader:
         if marker != FILE_MARKER or ident != FILE_IDENT:
             raise NotATraceError(f"{self.path}: not a xenrr trace (expected marker {FILE_MARKER:#x} "
                                  f"and ident {FILE_IDENT:#x}, got {marker:#x} and {ident:#x})")
-        if version not in READABLE:
+        if 1 <= version < REVISION:
+            raise NotATraceError(f"{self.path}: trace format revision {version} predates positions "
+                                 f"with rcx (revision {REVISION}): the trace must be recorded again")
+        if version != REVISION:
             raise NotATraceError(f"{self.path}: trace format revision {version} is not supported "
-                                 f"(expected {' or '.join(map(str, READABLE))})")
+                                 f"(expected {REVISION})")
         if options & OPT_BIG_ENDIAN:
             raise NotATraceError(f"{self.path}: big-endian traces are not supported")
         if options or head[20:24] != bytes(4):

@@ -27,9 +27,13 @@ from xenrr.formats.rectypes import (REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
 
 POSITION = named("Position", Struct(
     "count" / Int64ul * "events counted in the trace's position mode since the vCPU started",
-    "rip" / Int64ul * "guest instruction pointer at that point (a check against divergence)",
+    "rip" / Int64ul * "guest instruction pointer at that point: a check against divergence, "
+                      "and in BRANCH mode part of what tells points apart",
+    "rcx" / Int64ul * "guest rcx at that point: tells apart the iterations of a rep-string "
+                      "instruction (BRANCH mode); 0 in SYNC_ENTRY mode",
 ))
-Position = value_class(POSITION, show="{count}@{rip:#x}")
+Position = value_class(POSITION, show="{count}@{rip:#x}", show_nonzero={"rcx": " rcx {rcx}"},
+                       defaults={"rcx": 0})
 
 TraceHeader = define(REC_TYPE_TRACE_HEADER, "TraceHeader", Struct(
     "domid" / Int32ul * "domain id of the recorded guest",
@@ -37,8 +41,7 @@ TraceHeader = define(REC_TYPE_TRACE_HEADER, "TraceHeader", Struct(
     "guest_type" / enum(Int32ul, GuestType) * "kind of guest",
     "position_mode" / enum(Int32ul, PositionMode) * "what every position's count counts",
     "xenrr_interface" / Int32ul * "version of the patched Xen's record/replay interface",
-    "config_kind" / enum(Int32ul, ConfigKind) * "what config holds (revision 1: reserved, "
-                                                "zero, read as UNTAGGED)",
+    "config_kind" / enum(Int32ul, ConfigKind) * "what config holds",
     "start_time" / Int64ul * "wall-clock time the recording started, ns since the Unix epoch",
     "name" / PascalString(Int16ul, "utf8") * "domain name",
     "xen_version" / PascalString(Int16ul, "utf8") * "Xen version string, e.g. 4.17.5",
@@ -138,7 +141,8 @@ Dma = define(REC_TYPE_DMA, "Dma", Struct(
     "offset" / Int32ul * "byte offset in the frame",
     "length" / Int32ul * "bytes of data",
     "gfn" / Int64ul * "guest frame written",
-    "position" / POSITION * "the device's position: count = its transaction number, rip = 0",
+    "position" / POSITION * "the device's position: count = its transaction number, "
+                                    "rip = 0, rcx = 0",
     "data" / Bytes(this.length) * "the bytes the device wrote",
 ), doc="Bytes a device actor wrote into guest memory.",
    show="actor {actor:#x} {kind} gfn {gfn:#x}+{offset:#x} {data} at {position}",

@@ -41,13 +41,29 @@ def _padding(length: int) -> bytes:
     return bytes(padded(length) - length)
 
 
-def value_class(definition: cs.Struct, show: str) -> type:
-    """A named tuple for a small Struct that records embed (Position)."""
+def value_class(definition: cs.Struct, show: str, *, show_nonzero: dict | None = None,
+                defaults: dict | None = None) -> type:
+    """A named tuple for a small Struct that records embed (Position).
+
+    show is its display template; show_nonzero: templates appended, in
+    order, for the fields named when they are not zero. defaults: values of
+    trailing fields a caller may leave out (by name).
+    """
     layout = layout_of(definition)
-    base = namedtuple(layout.name, [m.name for m in layout.fixed if m.kind != "reserved"])
+    fields = [m.name for m in layout.fixed if m.kind != "reserved"]
+    defaults = defaults or {}
+    if list(defaults) != fields[len(fields) - len(defaults):]:
+        raise TypeError(f"{layout.name}: defaults {list(defaults)} are not its last fields")
+    base = namedtuple(layout.name, fields, defaults=tuple(defaults.values()) or None)
+    extra = [(fields.index(name), template) for name, template in (show_nonzero or {}).items()]
+
+    def __str__(self):
+        values = self._asdict()
+        return show.format(**values) + "".join(template.format(**values)
+                                               for index, template in extra if self[index])
     cls = type(layout.name, (base,), {
-        "__slots__": (), "LAYOUT": layout, "SHOW": show,
-        "__str__": lambda self: show.format(**self._asdict()),
+        "__slots__": (), "LAYOUT": layout, "SHOW": show, "SHOW_NONZERO": dict(show_nonzero or {}),
+        "__str__": __str__,
     })
     _VALUE_CLASSES[layout.name] = cls
     return cls

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from xenrr.formats import framing
-from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY, ConfigKind
+from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY, ConfigKind, PositionMode
 from xenrr.formats.errors import RecordError
 from xenrr.formats.fileformat import INDEX_DTYPE
-from xenrr.formats.records import BY_TYPE
+from xenrr.formats.derive import layout_of
+from xenrr.formats.records import BY_TYPE, POSITION
 from xenrr.formats.recordtype import RECORD_HEADER, padded
 from xenrr.formats.rectypes import (REC_OPTIONAL, REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE, REC_TYPE_DIGEST,
@@ -69,8 +70,7 @@ class Report:
 class _State:
     """What the record verifiers know of the trace so far."""
 
-    def __init__(self, revision: int):
-        self.revision = revision  # the file header's
+    def __init__(self):
         self.header = None
         self.records = 0      # records seen before the current one
         self.raw_bytes = 0    # their framed bytes
@@ -98,9 +98,6 @@ def verify_trace_header(state: _State, r) -> None:
         raise Problem(f"domid: expected below {DOMID_FIRST_RESERVED:#x}, got {r.domid:#x}")
     if not r.name:
         raise Problem("name: expected a domain name, got an empty string")
-    if state.revision == 1 and r.config_kind != ConfigKind.UNTAGGED:
-        raise Problem(f"config_kind: expected 0 in a revision 1 trace (reserved bytes), "
-                      f"got {r.config_kind}")
     if r.config_kind in (ConfigKind.XL, ConfigKind.XL_JSON, ConfigKind.LIBVIRT_XML) and not r.config:
         raise Problem(f"config: expected the domain's configuration "
                       f"({ConfigKind(r.config_kind).name}), got an empty string")
@@ -174,6 +171,8 @@ def verify_dma(state: _State, r) -> None:
     _in_page(r)
     if r.position.rip:
         raise Problem(f"position.rip: expected 0 for a device, got {r.position.rip:#x}")
+    if r.position.rcx:
+        raise Problem(f"position.rcx: expected 0 for a device, got {r.position.rcx:#x}")
 
 
 def verify_digest(state: _State, r) -> None:
@@ -222,6 +221,22 @@ def _check_enums(record) -> None:
                               f"got {getattr(record, m.name)}") from None
 
 
+# The members of each record type that are positions.
+_POSITIONS = {cls.TYPE: tuple(m.name for m in cls.LAYOUT.fixed
+                              if m.kind == "struct" and m.layout is layout_of(POSITION))
+              for cls in BY_TYPE.values()}
+
+
+def _check_positions(state: _State, record) -> None:
+    """Every position of a SYNC_ENTRY trace has rcx 0 (spec "Positions and actors")."""
+    if state.header is None or state.header.position_mode != PositionMode.SYNC_ENTRY:
+        return
+    for name in _POSITIONS[record.TYPE]:
+        rcx = getattr(record, name).rcx
+        if rcx:
+            raise Problem(f"{name}.rcx: expected 0 in SYNC_ENTRY mode, got {rcx:#x}")
+
+
 def _verify_record(state: _State, block, offset: int, rtype: int, length: int) -> None:
     """Check one record; Problem says what is wrong."""
     cls = BY_TYPE.get(rtype)
@@ -241,6 +256,7 @@ def _verify_record(state: _State, block, offset: int, rtype: int, length: int) -
         state.header = record  # there, whatever the checks below find wrong in it
     _check_enums(record)
     VERIFIERS[rtype](state, record)
+    _check_positions(state, record)
 
 
 def _verify_chunk(report: Report, state: _State, chunk) -> int:
@@ -313,7 +329,7 @@ def _verify_totals(report: Report, reader, state: _State, stored: int) -> None:
 
 def verify(reader, progress: Callable[[int], None] | None = None) -> Report:
     """Check every part of the trace; progress(offset) after each chunk."""
-    report, state, index = Report(), _State(reader.version), _Index(reader)
+    report, state, index = Report(), _State(), _Index(reader)
     stored = 0
     for chunk in reader.chunks():
         state.lossy = bool(reader.losses)
