@@ -4,9 +4,9 @@ import errno
 
 import pytest
 
+from tests.hypercalls.rrxen import EVENT, SKID, RrXen
 from xenrr.hypercalls.abi import RR_BRANCH, lib
-from xenrr.hypercalls.errors import (DomainStateError, InterfaceMismatchError,
-                                     PositionModeError, raise_for)
+from xenrr.hypercalls.errors import DomainStateError, InterfaceMismatchError, PositionModeError
 from xenrr.hypercalls.privcmd import HypercallBuffer
 from xenrr.hypercalls.rr import BRANCH_UNAVAILABLE, POSITION_MODES, RrControl, RrInfo
 
@@ -49,58 +49,18 @@ def test_an_answer_stays_valid_while_other_calls_are_made():
     assert (first.vcpu, first.position) == (0, 1000)
 
 
-class InfoXen:
-    """Answers get_info as Xen does, its branch counter in `status` (an XEN_RR_BRANCH_*
-    name), and enable: in branch mode refused as public/domctl.h says for that status,
-    or with `enable_errno` (an errno Xen gives for other reasons too)."""
-
-    def __init__(self, status="available", version=None, enable_errno=0):
-        self.status = status
-        self.version = lib.XEN_RR_INTERFACE_VERSION if version is None else version
-        self.enable_errno = enable_errno
-        self.enabled = []
-        self.buffer = HypercallBuffer()
-
-    def hypercall(self, op, addr, *, what, meanings=None):
-        d = self.buffer.view("struct xen_domctl")
-        assert (op, d.cmd) == (DOMCTL, lib.XEN_DOMCTL_rr_op)
-        u = d.u.rr_op.u
-        status = getattr(lib, f"XEN_RR_BRANCH_{self.status}")
-        if d.u.rr_op.op == lib.XEN_DOMCTL_RR_OP_get_info:
-            u.info.interface_version = self.version
-            u.info.features = (lib.XEN_RR_FEATURE_pv | lib.XEN_RR_FEATURE_pos_sync_entry
-                               | lib.XEN_RR_FEATURE_record | lib.XEN_RR_FEATURE_crew
-                               | (lib.XEN_RR_FEATURE_pos_branch
-                                  if status == lib.XEN_RR_BRANCH_available else 0))
-            u.info.max_vcpus = 8
-            u.info.branch_status = status
-            u.info.branch_event = 0x4300D1 if status != lib.XEN_RR_BRANCH_no_counter else 0
-            u.info.branch_skid = 3
-            return 0
-        assert d.u.rr_op.op == lib.XEN_DOMCTL_RR_OP_enable
-        if self.enable_errno:
-            raise_for(self.enable_errno, what, meanings)
-        if u.enable.position_mode == lib.XEN_RR_POSITION_branch:
-            if status == lib.XEN_RR_BRANCH_busy:
-                raise_for(errno.EBUSY, what, meanings)
-            if status != lib.XEN_RR_BRANCH_available:
-                raise_for(errno.EOPNOTSUPP, what, meanings)
-        self.enabled.append((d.domain, u.enable.mode, u.enable.position_mode, u.enable.flags))
-        return 0
-
-
 def test_get_info_answers_the_branch_counter():
-    info = RrControl(InfoXen()).info()
+    info = RrControl(RrXen()).info()
     assert info == RrInfo(lib.XEN_RR_INTERFACE_VERSION,
                           frozenset({"pv", "pos_sync_entry", "pos_branch", "record", "crew"}),
-                          8, "available", 0x4300D1, 3)
+                          8, "available", EVENT, SKID)
     assert info.position_modes == ("sync-entry", "branch")
     assert info.branch_reason is None
 
 
 @pytest.mark.parametrize("status", ["no_counter", "self_test", "speclockmap", "busy"])
 def test_get_info_says_why_branch_positions_are_not_offered(status):
-    info = RrControl(InfoXen(status)).info()
+    info = RrControl(RrXen(status)).info()
     assert info.branch_status == status
     assert info.position_modes == ("sync-entry",)
     assert info.branch_reason == BRANCH_UNAVAILABLE[status]
@@ -118,12 +78,12 @@ def test_a_xen_of_another_interface_version_is_refused():
         with pytest.raises(InterfaceMismatchError, match=f"^the hypervisor speaks "
                                                          f"xenrr interface {version}, this xenrr "
                                                          "speaks 6: rebuild one of them$"):
-            RrControl(InfoXen(version=version)).info()
+            RrControl(RrXen(version=version)).info()
 
 
 @pytest.mark.parametrize("mode", ["sync-entry", "branch"])
 def test_enable_passes_the_position_mode(mode):
-    xen = InfoXen()
+    xen = RrXen()
     RrControl(xen).enable(7, position_mode=POSITION_MODES[mode], crew=True)
     assert xen.enabled == [(7, lib.XEN_RR_MODE_record, POSITION_MODES[mode],
                             lib.XEN_RR_ENABLE_crew)]
@@ -135,9 +95,12 @@ def test_enable_passes_the_position_mode(mode):
 def test_enable_in_branch_mode_refused_for_the_counter_says_why(status, err):
     """get_info said available, then the counter was taken (the race): enable's errno
     gets get_info's reason."""
-    xen = InfoXen(status)
+    xen = RrXen("available", then=status)
+    rr = RrControl(xen)
+    assert "branch" in rr.info().position_modes
     with pytest.raises(PositionModeError) as refused:
-        RrControl(xen).enable(7, position_mode=lib.XEN_RR_POSITION_branch)
+        rr.enable(7, position_mode=lib.XEN_RR_POSITION_branch)
+    assert xen.journal == ["get_info", "enable", "get_info"]
     assert str(refused.value) == ("enable domain 7: positions by branch count are not offered "
                                   f"on this machine: {BRANCH_UNAVAILABLE[status]}")
     assert refused.value.errno == getattr(errno, err)
@@ -153,7 +116,7 @@ def test_enable_errors_keep_their_meaning_when_the_counter_is_not_the_cause(err,
     for status, mode in (("available", "branch"), ("busy", "sync-entry"),
                          ("no_counter", "sync-entry")):
         with pytest.raises(DomainStateError, match=f"^enable domain 7: {message}") as refused:
-            RrControl(InfoXen(status, enable_errno=err)).enable(
+            RrControl(RrXen(status, enable_errno=err)).enable(
                 7, position_mode=POSITION_MODES[mode])
         assert type(refused.value) is DomainStateError
 
@@ -162,6 +125,6 @@ def test_an_errno_that_does_not_match_the_counters_status_keeps_its_meaning():
     # Busy counters answer EBUSY, not EOPNOTSUPP; an absent one EOPNOTSUPP, not EBUSY.
     for status, err in (("busy", errno.EOPNOTSUPP), ("no_counter", errno.EBUSY)):
         with pytest.raises(DomainStateError) as refused:
-            RrControl(InfoXen(status, enable_errno=err)).enable(
+            RrControl(RrXen(status, enable_errno=err)).enable(
                 7, position_mode=lib.XEN_RR_POSITION_branch)
         assert type(refused.value) is DomainStateError
