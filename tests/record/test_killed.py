@@ -14,7 +14,7 @@ import itertools, sys, threading
 from pathlib import Path
 from tests.rrdomain.fakering import FakeRing, crew_event
 from tests.crew.traces import HEADER
-from xenrr.formats import Durability, TraceWriter
+from xenrr.formats import Durability, PositionMode, TraceWriter
 from xenrr.record.recorder import record
 from xenrr.rrdomain.rings import RingReader
 
@@ -35,7 +35,8 @@ class Endless:
 domain = Endless()
 writer = TraceWriter(Path(sys.argv[1]), header=HEADER,
                      durability=Durability(flush_seconds=0.05))
-record(domain, [RingReader(domain.ring.buffer, 0)], writer, threading.Event())
+record(domain, [RingReader(domain.ring.buffer, 0)], writer, threading.Event(),
+       positions=PositionMode.SYNC_ENTRY)
 """
 
 

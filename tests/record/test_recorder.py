@@ -6,12 +6,14 @@ from types import SimpleNamespace
 from tests.rrdomain.fakering import FakeRing
 from tests.crew.test_constraints import as_record, racing_recording
 from tests.crew.traces import HEADER
-from xenrr.formats import EndReason, TraceReader, TraceWriter
+import pytest
+
+from xenrr.formats import EndReason, PositionMode, TraceReader, TraceWriter
 from xenrr.formats import records as rec
 from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.record.recorder import record
 from xenrr.rrdomain.lifecycle import RrDomain
-from xenrr.rrdomain.rings import RingReader
+from xenrr.rrdomain.rings import RingProtocolError, RingReader
 from xenrr.crew.history import check_trace
 
 
@@ -49,13 +51,13 @@ class FakeDomain(RrDomain):
         self.calls.append("disable")
 
 
-def run(tmp_path, domain, stop, clock=None):
+def run(tmp_path, domain, stop, clock=None, positions=PositionMode.SYNC_ENTRY):
     path = tmp_path / "t.xrr"
     readers = [RingReader(r.buffer, v) for v, r in enumerate(domain.rings)]
     shown = []
-    with TraceWriter(path, header=HEADER) as writer:
+    with TraceWriter(path, header=HEADER._replace(position_mode=positions)) as writer:
         reason = record(domain, readers, writer, stop, shown.append,
-                        **({"clock": clock} if clock else {}))
+                        **({"clock": clock} if clock else {}), positions=positions)
     return path, reason, shown
 
 
@@ -141,3 +143,47 @@ def test_a_stop_of_a_dying_domain_closes_the_trace_as_ended(tmp_path):
         assert records[-1].reason == EndReason.SHUTDOWN
         assert sum(type(x) is rec.CrewEvent for x in records) == len(recording.events)
         assert check_trace(path)
+
+
+def from_zero(record):
+    """The record with every position's count one less: branch counts start at 0."""
+    def at(p):
+        return p._replace(count=p.count - 1)
+    if type(record) is rec.Constraint:
+        return record._replace(position=at(record.position),
+                               after_position=at(record.after_position))
+    return record._replace(position=at(record.position))
+
+
+def test_in_branch_mode_every_change_comes_with_its_position_even_at_count_0(tmp_path):
+    """As Xen logs in BRANCH mode: forced reductions at the position where they took effect,
+    no crew_place; each vCPU's first change before it ran a conditional branch."""
+    recording = racing_recording()
+    entries = [from_zero(as_record(e)) for e in recording.events]
+    assert {e.position.count for e in entries if e.new_state < e.old_state} - {0}
+    assert [e.vcpu for e in entries if e.position.count == 0] == [1, 0]
+    ticks = iter(range(100))
+    path, reason, _ = run(tmp_path, FakeDomain(entries, 2), threading.Event(),
+                          lambda: next(ticks), positions=PositionMode.BRANCH)
+    assert reason == EndReason.SHUTDOWN
+    with TraceReader(path) as r:
+        records = list(r.records())
+    assert records[0].position_mode == PositionMode.BRANCH
+    assert records[1:-1] == [from_zero(as_record(item)) for item in recording.log]
+    assert check_trace(path)
+
+
+def test_the_same_log_in_sync_entry_mode_waits_for_places_that_never_come(tmp_path):
+    """What the BRANCH test above would find if the recorder placed changes in BRANCH mode."""
+    entries = [from_zero(as_record(e)) for e in racing_recording().events]
+    with pytest.raises(RingProtocolError, match="never placed"):
+        run(tmp_path, FakeDomain(entries, 2), threading.Event())
+
+
+def test_a_crew_place_in_branch_mode_fails_the_recording(tmp_path):
+    entries = [as_record(e) for e in racing_recording().events]
+    entries.insert(2, rec.CrewPlace(vcpu=1, position=rec.Position(2, 0x1000)))
+    domain = FakeDomain(entries, 2)
+    with pytest.raises(RingProtocolError, match="crew_place of vCPU 1"):
+        run(tmp_path, domain, threading.Event(), positions=PositionMode.BRANCH)
+    assert domain.calls == ["pause", "disable", "unpause"]   # abandoned

@@ -8,10 +8,16 @@ then the placer holds every record from the first unplaced change on, so
 that the records leave it in sequence order, as they came in. Holding costs
 memory only while a forced vCPU stays away from a position; Xen itself
 keeps nothing for it.
+
+That is SYNC_ENTRY mode. In BRANCH mode every entry into Xen is a position
+(interrupts and IPIs included), so Xen logs each change with its own and
+never a crew_place; a count of 0 is then a real position (a vCPU that has
+run no conditional branch yet). `placer(mode)` gives each mode its own.
 """
 
 from collections import deque
 
+from xenrr.formats import PositionMode
 from xenrr.formats import records as rec
 from xenrr.rrdomain.rings import RingProtocolError
 
@@ -58,3 +64,22 @@ class Placer:
             vcpus = ", ".join(f"vCPU {v} ({len(s)})" for v, s in sorted(self._unplaced.items()))
             raise RingProtocolError(f"changes forced on {vcpus} were never placed: "
                                     "the trace would lack their positions")
+
+
+class Placed:
+    """BRANCH mode: Xen logs every change with its position; records pass through as they are."""
+
+    def add(self, record) -> list:
+        if type(record) is _PLACE:
+            raise RingProtocolError(f"crew_place of vCPU {record.vcpu} at {record.position} in "
+                                    "a domain recorded with BRANCH positions, where Xen logs "
+                                    "every change with its position")
+        return [record]
+
+    def finish(self) -> None:
+        pass
+
+
+def placer(positions: PositionMode) -> Placer | Placed:
+    """What gives changes their positions, for a trace recorded in mode `positions`."""
+    return Placer() if positions == PositionMode.SYNC_ENTRY else Placed()

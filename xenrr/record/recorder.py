@@ -11,6 +11,9 @@ nothing it logged is lost) or when asked to stop (SIGINT, SIGTERM: `stop`
 is set): then the domain leaves rr as its life cycle says
 (rrdomain/lifecycle.py), drained on the way, and the trace is closed. If
 the recorder fails, recording is abandoned (disabled if Xen allows).
+
+Forced changes wait for their positions only in SYNC_ENTRY mode; in BRANCH
+mode Xen logs every change with its own and no crew_place (place.py).
 """
 
 import contextlib
@@ -21,11 +24,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from xenrr.formats import EndReason, TraceWriter
+from xenrr.formats import EndReason, PositionMode, TraceWriter
 from xenrr.formats import records as rec
 from xenrr.formats.errors import RecordError
 from xenrr.record.merge import SeqMerger
-from xenrr.record.place import Placer
+from xenrr.record.place import placer
 from xenrr.rrdomain.lifecycle import RrDomain
 from xenrr.rrdomain.rings import RingProtocolError, RingReader
 from xenrr.crew.constraints import ConstraintDeriver
@@ -54,11 +57,12 @@ def _decode(seq: int, rtype: int, body: bytes):
 class _Pipeline:
     """Rings -> seq order -> records, forced changes placed (constraints derived) -> the trace."""
 
-    def __init__(self, rings: list[RingReader], writer: TraceWriter):
+    def __init__(self, rings: list[RingReader], writer: TraceWriter, positions: PositionMode):
         self.rings = rings
         self.writer = writer
         self.merger = SeqMerger()
-        self.placer = Placer()
+        self.placer = placer(positions)
+        # TODO(position mode): ConstraintDeriver(positions) once crew/constraints.py takes it.
         self.deriver = ConstraintDeriver()
         self.entries = 0
 
@@ -79,13 +83,15 @@ class _Pipeline:
 
 def record(target: RrDomain, rings: list[RingReader], writer: TraceWriter, stop: threading.Event,
            progress: Callable[[Progress], None] | None = None,
-           clock: Callable[[], float] = time.monotonic) -> EndReason:
+           clock: Callable[[], float] = time.monotonic, *,
+           positions: PositionMode) -> EndReason:
     """Record until the domain ends or `stop` is set; close the trace; the reason it ended.
 
     `target` is the recorded domain (rrdomain.RrDomain: rrdomain.xen's, or a
-    test double) and `rings` its rings.
+    test double) and `rings` its rings; `positions` the mode Xen counts its
+    positions in, the one the trace's header says.
     """
-    pipeline = _Pipeline(rings, writer)
+    pipeline = _Pipeline(rings, writer, positions)
     last, last_entries = clock(), 0
     try:
         while not stop.is_set():

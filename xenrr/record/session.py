@@ -3,6 +3,11 @@
 The domain's rr life cycle is rrdomain's: the trace is open before the
 guest runs its first recorded instruction; one created paused (`xenrr
 record -c`, as `xl create -p`) may be left paused for the caller.
+
+Positions are counted in the mode asked for (`xenrr record --positions`):
+auto takes branch counts where Xen offers them, and synchronous entries
+where it does not, saying why (choose_positions). The trace's header, Xen
+and the recorder all get the mode chosen.
 """
 
 import threading
@@ -12,23 +17,52 @@ from pathlib import Path
 
 from xenrr.domains import Domain
 from xenrr.domconfig import DomainConfig
+from xenrr.errors import UsageError
 from xenrr.formats import EndReason, GuestType, PositionMode, TraceHeader, TraceWriter
+from xenrr.hypercalls.errors import PositionModeError
 from xenrr.hypercalls.privcmd import Privcmd
-from xenrr.hypercalls.rr import RrControl
+from xenrr.hypercalls.rr import POSITION_MODES, RrControl, RrInfo, branch_refusal
 from xenrr.hypercalls.xenver import xen_version
 from xenrr.record.recorder import Progress, record
-from xenrr.rrdomain.xen import rr_mode
+from xenrr.rrdomain.xen import XEN_POSITION_MODE, rr_mode
+
+# The modes `xenrr record --positions` names (hypercalls.rr.POSITION_MODES), as the trace's.
+TRACE_POSITION_MODES = {name: mode for name, xen in POSITION_MODES.items()
+                        for mode, xen_mode in XEN_POSITION_MODE.items() if xen_mode == xen}
+POSITION_NAMES = {mode: name for name, mode in TRACE_POSITION_MODES.items()}
+POSITIONS_ASKED = ("auto", *POSITION_MODES)
 
 
-def trace_header(privcmd: Privcmd, domain: Domain, config: DomainConfig,
-                 interface: int) -> TraceHeader:
-    """The trace's first record: the domain, its configuration tagged with its kind, and the
-    exact hypervisor build recording it."""
+def choose_positions(info: RrInfo, asked: str = "auto") -> tuple[PositionMode, str | None]:
+    """The mode to record in, as `asked` (POSITIONS_ASKED), and what to tell the user.
+
+    auto: BRANCH where Xen offers it; else SYNC_ENTRY, with the one line that
+    says why. A mode asked for by name that Xen does not offer is refused
+    with its reason (PositionModeError).
+    """
+    if asked == "auto":
+        if "branch" in info.position_modes:
+            return PositionMode.BRANCH, None
+        return PositionMode.SYNC_ENTRY, ("positions: sync-entry (this CPU has no branch counter "
+                                         f"Xen can use: {info.branch_reason})")
+    if asked not in TRACE_POSITION_MODES:
+        raise UsageError(f"unknown position mode {asked!r}: choose {', '.join(POSITIONS_ASKED)}")
+    if asked not in info.position_modes:
+        if asked == "branch":
+            raise PositionModeError(branch_refusal(info.branch_reason))
+        raise PositionModeError(f"Xen does not offer {asked} positions")
+    return TRACE_POSITION_MODES[asked], None
+
+
+def trace_header(privcmd: Privcmd, domain: Domain, config: DomainConfig, interface: int,
+                 positions: PositionMode = PositionMode.SYNC_ENTRY) -> TraceHeader:
+    """The trace's first record: the domain, its configuration tagged with its kind, the
+    position mode, and the exact hypervisor build recording it."""
     version = xen_version(privcmd)
     return TraceHeader(
         domid=domain.domid, vcpus=domain.info.nr_vcpus,
         guest_type=GuestType.HVM if domain.info.hvm else GuestType.PV,
-        position_mode=PositionMode.SYNC_ENTRY, xenrr_interface=interface,
+        position_mode=positions, xenrr_interface=interface,
         start_time=time.time_ns(), name=domain.name,
         xen_version=f"{version} ({version.changeset})" if version.changeset else str(version),
         config_kind=config.kind, config=config.text)
@@ -36,15 +70,22 @@ def trace_header(privcmd: Privcmd, domain: Domain, config: DomainConfig,
 
 def record_domain(privcmd: Privcmd, domain: Domain, path: Path, config: DomainConfig, *,
                   created_paused: bool, leave_paused: bool, stop: threading.Event,
-                  progress: Callable[[Progress], None] | None = None) -> EndReason:
+                  progress: Callable[[Progress], None] | None = None,
+                  positions: str = "auto",
+                  say: Callable[[str], None] | None = None) -> EndReason:
     """Record `domain` into the trace at `path` until it ends or `stop` is set.
 
     created_paused: its creator paused it, and that pause is undone once
-    set up unless leave_paused (rrdomain.xen.rr_mode).
+    set up unless leave_paused (rrdomain.xen.rr_mode). positions: a
+    POSITIONS_ASKED name; `say` is told why auto did not take branch counts.
     """
-    interface = RrControl(privcmd).info().interface_version
-    with rr_mode(privcmd, domain, crew=True, created_paused=created_paused) as target:
+    info = RrControl(privcmd).info()
+    mode, note = choose_positions(info, positions)
+    if note is not None and say is not None:
+        say(note)
+    with rr_mode(privcmd, domain, crew=True, created_paused=created_paused,
+                 positions=mode) as target:
         with TraceWriter(path, header=trace_header(privcmd, domain, config,
-                                                   interface)) as writer:
+                                                   info.interface_version, mode)) as writer:
             target.go(leave_paused)
-            return record(target, target.rings, writer, stop, progress)
+            return record(target, target.rings, writer, stop, progress, positions=mode)

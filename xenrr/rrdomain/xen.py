@@ -7,6 +7,10 @@ bound, so that Xen can wake dom0; the caller readies what serves the rings
 before that is undone: rr disabled, our pause taken off. Everything is
 unmapped and unbound on leaving the block. The sequence itself is
 lifecycle.RrDomain's.
+
+XEN_POSITION_MODE is the one place the trace's position modes
+(formats.PositionMode) meet Xen's (XEN_RR_POSITION_*), which number them
+differently.
 """
 
 import contextlib
@@ -15,7 +19,7 @@ from collections.abc import Iterator
 
 from xenrr.domains import Domain
 from xenrr.errors import XenrrError
-from xenrr.formats import EndReason
+from xenrr.formats import EndReason, PositionMode
 from xenrr.hypercalls.abi import lib
 from xenrr.hypercalls.domctl import getdomaininfo, pause_domain, unpause_domain
 from xenrr.hypercalls.errors import NoSuchDomainError
@@ -25,6 +29,9 @@ from xenrr.hypercalls.resource import ResourceMapping
 from xenrr.hypercalls.rr import DomainStats, RrControl
 from xenrr.rrdomain.lifecycle import RrDomain
 from xenrr.rrdomain.rings import RingReader
+
+XEN_POSITION_MODE = {PositionMode.SYNC_ENTRY: lib.XEN_RR_POSITION_sync_entry,
+                     PositionMode.BRANCH: lib.XEN_RR_POSITION_branch}
 
 
 class XenRrDomain(RrDomain):
@@ -73,9 +80,10 @@ class XenRrDomain(RrDomain):
 
 
 @contextlib.contextmanager
-def rr_mode(privcmd: Privcmd, domain: Domain, *, crew: bool,
-            created_paused: bool) -> Iterator[XenRrDomain]:
-    """The domain with rr enabled, its rings mapped, paused until `go`.
+def rr_mode(privcmd: Privcmd, domain: Domain, *, crew: bool, created_paused: bool,
+            positions: PositionMode) -> Iterator[XenRrDomain]:
+    """The domain with rr enabled, positions counted as `positions` says, its rings mapped,
+    paused until `go`.
 
     created_paused: its creator paused it (as `xl create -p`), and `go`
     takes that pause off; otherwise it is paused here for enable, and `go`
@@ -86,7 +94,7 @@ def rr_mode(privcmd: Privcmd, domain: Domain, *, crew: bool,
     if not created_paused:
         pause_domain(privcmd, domid)
     try:
-        rr.enable(domid, crew=crew)
+        rr.enable(domid, position_mode=XEN_POSITION_MODE[positions], crew=crew)
     except BaseException:
         if not created_paused:
             unpause_domain(privcmd, domid)
