@@ -7,6 +7,7 @@ import pytest
 
 import xenrr.cli.record
 import xenrr.xlcfg.overrides
+from tests.hypercalls.rrxen import RrXen
 from xenrr.cli import main
 from xenrr.cli.record import output_path
 from xenrr.errors import UsageError
@@ -90,7 +91,7 @@ def test_record_c_parses_the_config_once(capsys, cfg, monkeypatch):
     monkeypatch.setattr(xenrr.xlcfg.overrides, "parse",
                         lambda text, source: parsed.append(source) or parse(text, source))
     created = []
-    monkeypatch.setattr(xenrr.cli.record, "Privcmd", contextlib.nullcontext)
+    monkeypatch.setattr(xenrr.cli.record, "Privcmd", lambda: contextlib.nullcontext(RrXen()))
     monkeypatch.setattr(xenrr.cli.record, "create_paused",
                         lambda privcmd, config: created.append(config) or stop())
 

@@ -16,11 +16,14 @@ class RrXen:
     """get_info as Xen answers it, its branch counter in `status` (an XEN_RR_BRANCH_*
     name), and enable: in branch mode refused as public/domctl.h says for that status,
     or with `enable_errno` (an errno Xen gives for other reasons too). `then` is the
-    status from the second get_info on: the counter taken (or freed) meanwhile."""
+    status once `infos` get_info calls have been answered: the counter taken (or freed)
+    meanwhile."""
 
-    def __init__(self, status="available", *, version=None, enable_errno=0, then=None):
+    def __init__(self, status="available", *, version=None, enable_errno=0, then=None,
+                 infos=1):
         self.status = status
         self.then = then
+        self.infos = infos
         self.version = lib.XEN_RR_INTERFACE_VERSION if version is None else version
         self.enable_errno = enable_errno
         self.enabled = []   # (domid, mode, position_mode, flags)
@@ -47,7 +50,8 @@ class RrXen:
             u.info.branch_status = status
             u.info.branch_event = 0 if status == lib.XEN_RR_BRANCH_no_counter else EVENT
             u.info.branch_skid = SKID
-            if self.then is not None:
+            self.infos -= 1
+            if self.then is not None and self.infos == 0:
                 self.status, self.then = self.then, None
             return 0
         assert d.u.rr_op.op == lib.XEN_DOMCTL_RR_OP_enable

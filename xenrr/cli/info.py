@@ -6,15 +6,42 @@ import typer
 
 from xenrr.hypercalls.errors import NoXenrrSupportError
 from xenrr.hypercalls.privcmd import Privcmd
-from xenrr.hypercalls.rr import RrControl
+from xenrr.hypercalls.rr import POSITION_FEATURES, RrControl, RrInfo
 from xenrr.hypercalls.xenver import xen_version
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 
-@app.command()
+def position_lines(rr: RrInfo) -> list[str]:
+    """Each position mode: offered (branch with its event and skid), or why not."""
+    lines = []
+    for name, feature in POSITION_FEATURES.items():
+        if feature not in rr.features:
+            reason = rr.branch_reason if name == "branch" else "Xen does not offer it"
+            lines.append(f"{name}: not offered: {reason}")
+        elif name == "branch":
+            skid = rr.branch_skid
+            lines.append(f"branch (event {rr.branch_event:#x}, skid {skid} "
+                         f"branch{'' if skid == 1 else 'es'})")
+        else:
+            lines.append(name)
+    return lines
+
+
+@app.command(help="""Show the hypervisor's version and its xenrr interface, features and
+position modes (what `xenrr record --positions` may name on this machine).
+
+\b
+--json prints one object:
+  xen:   version, major, minor, extra, changeset
+  xenrr: interface_version, features, max_vcpus,
+         position_modes: the modes offered (sync-entry, branch),
+         branch: status: available, or why not (no_counter, self_test,
+                         speclockmap, busy),
+                 reason: that as a sentence (null when available),
+                 event: the event select Xen programs (0: none),
+                 skid: branches an overflow interrupt may come late""")
 def info(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Show the hypervisor's version and its xenrr interface and features."""
     with Privcmd() as privcmd:
         version = xen_version(privcmd)
         try:
@@ -26,9 +53,14 @@ def info(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
             "xen": {"version": str(version), "major": version.major, "minor": version.minor,
                     "extra": version.extra, "changeset": version.changeset},
             "xenrr": {"interface_version": rr.interface_version,
-                      "features": sorted(rr.features), "max_vcpus": rr.max_vcpus}}))
+                      "features": sorted(rr.features), "max_vcpus": rr.max_vcpus,
+                      "position_modes": list(rr.position_modes),
+                      "branch": {"status": rr.branch_status, "reason": rr.branch_reason,
+                                 "event": rr.branch_event, "skid": rr.branch_skid}}}))
         return
     print(f"hypervisor:       Xen {version} ({version.changeset or 'no changeset'})")
     print(f"xenrr interface:  {rr.interface_version}")
     print(f"features:         {', '.join(sorted(rr.features)) or 'none'}")
     print(f"max vCPUs:        {rr.max_vcpus} per domain")
+    for i, line in enumerate(position_lines(rr)):
+        print(f"{'positions:' if i == 0 else '':<18}{line}")

@@ -2,10 +2,12 @@
 
     xenrr record DOMAIN [-o TRACE]                          a running domain
     xenrr record -c CFG [-p] [-q] [-o TRACE] [KEY=VALUE...] created as `xl create -p` would
+    --positions auto|branch|sync-entry                      how positions are counted
 
-Every refusal that needs no hypervisor (dom0, the output path) comes before
-anything is asked of Xen. The recording runs until the domain shuts down or
-SIGINT/SIGTERM ask it to stop; progress goes to stderr.
+Every refusal that needs no hypervisor (dom0, the output path, the options)
+comes before anything is asked of Xen, and a position mode Xen does not offer
+is refused before a domain is created. The recording runs until the domain
+shuts down or SIGINT/SIGTERM ask it to stop; progress goes to stderr.
 """
 
 import os
@@ -20,8 +22,9 @@ from xenrr.domains import create_paused, destroy, resolve
 from xenrr.domconfig import DomainConfig
 from xenrr.errors import UsageError
 from xenrr.hypercalls.privcmd import Privcmd
+from xenrr.hypercalls.rr import RrControl
 from xenrr.record.recorder import Progress, stop_on_signals
-from xenrr.record.session import record_domain
+from xenrr.record.session import POSITION_NAMES, POSITIONS_ASKED, choose_positions, record_domain
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -39,6 +42,10 @@ def output_path(given: Path | None, name: str, force: bool, now: float | None = 
     if os.path.lexists(path) and not force:
         raise UsageError(f"{path} exists: give --force to replace it")
     return path
+
+
+def say(line: str) -> None:
+    print(f"xenrr: {line}", file=sys.stderr)
 
 
 def refuse_dom0(spec: str) -> None:
@@ -87,9 +94,17 @@ def record(
     output: Path = typer.Option(None, "-o", "--output", metavar="TRACE",
                                 help="The trace file (default NAME-YYYYmmdd-HHMMSS.xrr)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing TRACE."),
+    positions: str = typer.Option("auto", "--positions", metavar="auto|branch|sync-entry",
+                                  help="What a position counts: branch = the vCPU's retired "
+                                       "conditional branches (replay needs them), sync-entry "
+                                       "= its synchronous entries into Xen; auto = branch "
+                                       "where Xen offers it, else sync-entry, saying why "
+                                       "(`xenrr info` shows what this machine offers)."),
 ) -> None:
     """Record a domain with CREW into a trace file, until it shuts down or is interrupted."""
     args = args or []
+    if positions not in POSITIONS_ASKED:
+        raise UsageError(f"--positions {positions}: choose auto, branch or sync-entry")
     if config is None:
         if len(args) != 1 or "=" in args[0]:
             raise UsageError("name one DOMAIN to record, or give -c CFG [KEY=VALUE...]")
@@ -104,6 +119,9 @@ def record(
     progress = None if quiet else ProgressLine()
     stop = threading.Event()
     with Privcmd() as privcmd:
+        mode, note = choose_positions(RrControl(privcmd).info(), positions)
+        if note is not None:
+            say(note)
         if config is None:
             domain = resolve(privcmd, args[0])
             domain_config = DomainConfig.from_running_domain(domain.domid)
@@ -116,7 +134,8 @@ def record(
             with stop_on_signals(stop):
                 reason = record_domain(privcmd, domain, path, domain_config,
                                        created_paused=config is not None,
-                                       leave_paused=paused, stop=stop, progress=progress)
+                                       leave_paused=paused, stop=stop, progress=progress,
+                                       positions=POSITION_NAMES[mode], say=say)
         except BaseException:
             if config is not None:
                 destroy(domain.domid)
@@ -124,5 +143,4 @@ def record(
         finally:
             if progress is not None:
                 progress.end()
-    print(f"xenrr: domain {domain.domid} recorded to {path} ({reason.name.lower()})",
-          file=sys.stderr)
+    say(f"domain {domain.domid} recorded to {path} ({reason.name.lower()})")
