@@ -55,22 +55,26 @@ def test_json_offered(xenrr_info):
     assert out["xenrr"] == {
         "interface_version": 6, "features": ["crew", "pos_branch", "pos_sync_entry", "pv",
                                              "record"],
-        "max_vcpus": 8, "position_modes": ["sync-entry", "branch"],
-        "branch": {"status": "available", "reason": None, "event": EVENT, "skid": SKID}}
+        "max_vcpus": 8}
+    assert out["position_modes"] == {
+        "sync-entry": {"offered": True, "reason": None},
+        "branch": {"offered": True, "reason": None, "status": "available", "event": EVENT,
+                   "skid": SKID}}
     assert out["xen"]["version"] == "4.17.5"
 
 
 @pytest.mark.parametrize("status", REASONS)
 def test_json_not_offered(xenrr_info, status):
-    out = json.loads(xenrr_info(RrXen(status), "--json"))["xenrr"]
-    assert out["position_modes"] == ["sync-entry"]
-    assert out["branch"] == {"status": status, "reason": BRANCH_UNAVAILABLE[status],
-                             "event": 0 if status == "no_counter" else EVENT, "skid": SKID}
+    out = json.loads(xenrr_info(RrXen(status), "--json"))["position_modes"]
+    assert out == {
+        "sync-entry": {"offered": True, "reason": None},
+        "branch": {"offered": False, "reason": BRANCH_UNAVAILABLE[status], "status": status,
+                   "event": 0 if status == "no_counter" else EVENT, "skid": SKID}}
 
 
 def test_the_help_documents_every_json_field(capsys):
     assert main(["info", "--help"]) == 0
     text = capsys.readouterr().out
-    for field in ("interface_version", "features", "max_vcpus", "position_modes", "branch",
-                  "status", "reason", "event", "skid", *REASONS):
+    for field in ("interface_version", "features", "max_vcpus", "position_modes", "sync-entry",
+                  "branch", "offered", "status", "reason", "event", "skid", *REASONS):
         assert field in text

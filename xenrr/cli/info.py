@@ -12,13 +12,25 @@ from xenrr.hypercalls.xenver import xen_version
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 
+def position_modes(rr: RrInfo) -> dict[str, dict]:
+    """Each position mode (the names `xenrr record --positions` takes): offered or why not;
+    branch with Xen's status, event select and skid."""
+    modes = {}
+    for name, feature in POSITION_FEATURES.items():
+        offered = feature in rr.features
+        reason = None if offered else (rr.branch_reason if name == "branch"
+                                       else "Xen does not offer it")
+        modes[name] = {"offered": offered, "reason": reason}
+    modes["branch"].update(status=rr.branch_status, event=rr.branch_event, skid=rr.branch_skid)
+    return modes
+
+
 def position_lines(rr: RrInfo) -> list[str]:
     """Each position mode: offered (branch with its event and skid), or why not."""
     lines = []
-    for name, feature in POSITION_FEATURES.items():
-        if feature not in rr.features:
-            reason = rr.branch_reason if name == "branch" else "Xen does not offer it"
-            lines.append(f"{name}: not offered: {reason}")
+    for name, mode in position_modes(rr).items():
+        if not mode["offered"]:
+            lines.append(f"{name}: not offered: {mode['reason']}")
         elif name == "branch":
             skid = rr.branch_skid
             lines.append(f"branch (event {rr.branch_event:#x}, skid {skid} "
@@ -34,13 +46,15 @@ position modes (what `xenrr record --positions` may name on this machine).
 \b
 --json prints one object:
   xen:   version, major, minor, extra, changeset
-  xenrr: interface_version, features, max_vcpus,
-         position_modes: the modes offered (sync-entry, branch),
-         branch: status: available, or why not (no_counter, self_test,
-                         speclockmap, busy),
-                 reason: that as a sentence (null when available),
-                 event: the event select Xen programs (0: none),
-                 skid: branches an overflow interrupt may come late""")
+  xenrr: interface_version, features, max_vcpus
+  position_modes: "sync-entry" and "branch", each with
+      offered: true or false,
+      reason: why not, a sentence (null when offered);
+    and branch also with
+      status: available, or why not (no_counter, self_test,
+              speclockmap, busy),
+      event: the event select Xen programs (0: none),
+      skid: branches an overflow interrupt may come late""")
 def info(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     with Privcmd() as privcmd:
         version = xen_version(privcmd)
@@ -53,10 +67,8 @@ def info(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
             "xen": {"version": str(version), "major": version.major, "minor": version.minor,
                     "extra": version.extra, "changeset": version.changeset},
             "xenrr": {"interface_version": rr.interface_version,
-                      "features": sorted(rr.features), "max_vcpus": rr.max_vcpus,
-                      "position_modes": list(rr.position_modes),
-                      "branch": {"status": rr.branch_status, "reason": rr.branch_reason,
-                                 "event": rr.branch_event, "skid": rr.branch_skid}}}))
+                      "features": sorted(rr.features), "max_vcpus": rr.max_vcpus},
+            "position_modes": position_modes(rr)}))
         return
     print(f"hypervisor:       Xen {version} ({version.changeset or 'no changeset'})")
     print(f"xenrr interface:  {rr.interface_version}")
