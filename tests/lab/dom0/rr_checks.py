@@ -100,6 +100,17 @@ def dying_domain(privcmd, rr: RrControl, cfg: Path) -> dict:
     return results
 
 
+def enabled_and_undone(privcmd, rr: RrControl, domid: int, **enable) -> str:
+    """enable's outcome; if Xen accepts it (branch positions where the CPU has a counter),
+    rr disabled and shadow mode off again at once: the checks after it find the domain as
+    if never enabled."""
+    result = outcome(lambda: rr.enable(domid, **enable))
+    if result == "ok":
+        rr.disable(domid)
+        disable_shadow(privcmd, domid)
+    return result
+
+
 def refusals(privcmd, rr: RrControl, pv: int) -> dict:
     """What rr_op answers about a paused PV domain, bad requests first."""
     enable = lib.XEN_DOMCTL_RR_OP_enable
@@ -113,8 +124,8 @@ def refusals(privcmd, rr: RrControl, pv: int) -> dict:
         "non-zero padding": outcome(lambda: raw_rr_op(privcmd, pv, enable, pad=1, mode=1)),
         "unknown sub-op": outcome(lambda: raw_rr_op(privcmd, pv, 9)),
         "enable replay": outcome(lambda: rr.enable(pv, mode=lib.XEN_RR_MODE_replay)),
-        "enable branch positions": outcome(
-            lambda: rr.enable(pv, position_mode=lib.XEN_RR_POSITION_branch)),
+        "enable branch positions": enabled_and_undone(
+            privcmd, rr, pv, position_mode=lib.XEN_RR_POSITION_branch),
         "enable huge shadow pool": outcome(lambda: rr.enable(pv, shadow_mb=1 << 30)),
         "stats of a missing vCPU": outcome(lambda: rr.vcpu_stats(pv, 99)),
         "mode before enable": rr.stats(pv).mode,
