@@ -3,6 +3,7 @@
 import pytest
 
 from xenrr.crew.actors import device_actor
+from xenrr.formats.enums import PositionMode
 from xenrr.crew.checker import CheckSummary, check
 from xenrr.crew.protocol import Access, Constraint, CrewEvent
 from xenrr.crew.errors import (
@@ -30,6 +31,20 @@ def test_an_implied_constraint_may_be_left_out():
     history = [E(0, X, N, W, 1), E(0, Y, N, W, 2), E(0, X, W, R, 3), E(0, Y, W, R, 4),
                C(0, 4, 1, 1), E(1, Y, N, R, 1), E(1, X, N, R, 2)]
     assert check(history).required == 2
+
+
+@pytest.mark.parametrize("mode", list(PositionMode), ids=lambda m: m.name)
+def test_one_instruction_may_fault_on_two_frames_only_when_positions_count_branches(mode):
+    # A movs from X to Y: in BRANCH mode both faults are at the instruction's one
+    # position; in SYNC_ENTRY mode each fault is an entry of its own, so a count of its own.
+    history = HANDOVER + [E(1, Y, N, W, 1)]
+    if mode == PositionMode.BRANCH:
+        assert check(history, mode) == CheckSummary(events=4, constraints=1, required=1,
+                                                    frames=2, actors=2)
+    else:
+        with pytest.raises(PositionError, match="vCPU 1, frame 0x11, position 1: a second "
+                                                "CREW fault at position 1"):
+            check(history, mode)
 
 
 def test_a_device_takes_all_frames_of_a_transaction_at_one_position():

@@ -28,9 +28,10 @@ PINGPONG = [
 ]
 
 
-def write_records(path: Path, trace_records, durability: Durability = Durability()) -> Path:
+def write_records(path: Path, trace_records, durability: Durability = Durability(),
+                  header: TraceHeader = HEADER) -> Path:
     """A closed trace holding these records after its header."""
-    with TraceWriter(path, header=HEADER, durability=durability) as w:
+    with TraceWriter(path, header=header, durability=durability) as w:
         for r in trace_records:
             w.write(r)
     return path

@@ -8,6 +8,7 @@ record time and after; sim/ holds the simulation the tests drive it with.
     errors.py       the ways a log can violate the protocol
     protocol.py     frame states, legal transitions, the orderings an increase needs
     clocks.py       vector clocks: dropping constraints earlier ones imply
+    positions.py    trace positions as the model's integers (SYNC_ENTRY, BRANCH)
     constraints.py  the constraints Xen's CREW events imply (run by `xenrr record`)
     checker.py      is a log a legal CREW history?
     sharing.py      which frames and pairs of actors CREW costs most

@@ -6,11 +6,13 @@ and constraints in the order they happened, each increase preceded by the
 constraints logged for it (the order sim/recording.py and constraints.py produce). It is legal when:
 
 - every event is allowed by its frame's state before it (protocol.Frame.apply);
-- each actor's positions never go backwards; a vCPU's increases are at
-  strictly increasing positions (every CREW fault is a synchronous entry of
-  its own), while a device takes all the frames of a transaction at the
-  transaction's one position; a reduction comes at a position after the one
-  where the access it takes away was granted;
+- each actor's positions never go backwards; in SYNC_ENTRY mode a vCPU's
+  increases are at strictly increasing positions (every CREW fault is a
+  synchronous entry of its own), while in BRANCH mode one instruction may
+  fault on several frames (a movs from one to another) and so take them all
+  at its one position, as a device takes all the frames of a transaction at
+  the transaction's one position; a reduction comes at a position after the
+  one where the access it takes away was granted;
 - every logged constraint is consistent: its source has arrived at the
   source position already, its destination has not passed the destination
   position, and it is one of the orderings the increase it precedes requires;
@@ -23,7 +25,7 @@ Errors are ModelError subclasses (errors.py) naming actor, frame and positions.
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from xenrr.formats.enums import ACTOR_DEVICE_BASE
+from xenrr.formats.enums import ACTOR_DEVICE_BASE, PositionMode
 from xenrr.crew.actors import actor_name
 from xenrr.crew.clocks import VectorClocks
 from xenrr.crew.protocol import Constraint, CrewEvent, Frame, describe, describe_constraint
@@ -38,10 +40,13 @@ class CheckSummary(NamedTuple):
     actors: int
 
 
-def check(history: Iterable[CrewEvent | Constraint]) -> CheckSummary:
-    """Check a history; return its counts, or raise the first violation."""
+def check(history: Iterable[CrewEvent | Constraint],
+          position_mode: PositionMode = PositionMode.SYNC_ENTRY) -> CheckSummary:
+    """Check a history whose positions are of `position_mode`; return its counts, or raise
+    the first violation."""
     frames: dict[int, Callable] = {}  # frame number -> its Frame's apply
-    device_base = ACTOR_DEVICE_BASE
+    # actors below this id increase at most once per position
+    one_fault_below = ACTOR_DEVICE_BASE if position_mode == PositionMode.SYNC_ENTRY else 0
     last_pos: dict[int, int] = {}
     last_fault: dict[int, int] = {}
     logged: dict[int, list[Constraint]] = {}
@@ -62,7 +67,7 @@ def check(history: Iterable[CrewEvent | Constraint]) -> CheckSummary:
             sources = apply(actor, old, new, pos)
             if new < old:
                 continue
-            if actor < device_base:
+            if actor < one_fault_below:
                 if pos <= last_fault.get(actor, -1):
                     raise PositionError(f"{describe(actor, frame, pos)}: a second CREW "
                                         f"fault at position {last_fault[actor]}")

@@ -7,23 +7,38 @@ the simulated recorder does (sim/recording.py, Recorder.finish), here fed the ev
 Xen applied them (their seq order). The output is the trace order the
 checker expects (history.py): each increase after the constraints kept for it.
 
-A constraint names a position of the actor waited for, and a trace position
-carries the rip of that point; the rip is the one Xen logged with the event
-at that position. Those events are reductions of the same frame that its
-Frame still refers to (`released`, `last_write`), so each frame keeps the
-rips of exactly the positions its Frame refers to.
+The model runs on integer positions (positions.py): the count in
+SYNC_ENTRY mode; in BRANCH mode each vCPU's distinct (count, rip, rcx)
+numbered in the order its events come, which must be an order an execution
+can have (PositionError otherwise). A constraint record names the trace
+positions themselves: its `position` is the increase's, and its
+`after_position` the one Xen logged with the reduction it follows. Those
+reductions are of the same frame, and its Frame still refers to them
+(`released`, `last_write`), so each frame keeps the trace positions of
+exactly the positions its Frame refers to.
 """
 
+from xenrr.errors import ModelError
 from xenrr.formats import records as rec
+from xenrr.formats.enums import ACTOR_DEVICE_BASE, PositionMode
+from xenrr.crew.actors import actor_name
 from xenrr.crew.clocks import VectorClocks
-from xenrr.crew.protocol import ACCESS, Constraint, Frame, unknown_state
+from xenrr.crew.positions import Ordinals, Unordered, position_mode as known_mode
+from xenrr.crew.protocol import ACCESS, Constraint, Frame, describe, unknown_state
 
 
 class ConstraintDeriver:
-    def __init__(self) -> None:
+    """Feed it Xen's crew_events in seq order; it gives the records to write.
+
+    position_mode: the trace_header's, which says what a position is.
+    """
+
+    def __init__(self, position_mode: PositionMode = PositionMode.SYNC_ENTRY) -> None:
         self._frames: dict[int, Frame] = {}
-        self._rips: dict[int, dict[tuple[int, int], int]] = {}
+        self._positions: dict[int, dict[tuple[int, int], rec.Position]] = {}
         self._clocks = VectorClocks()
+        mode = known_mode(position_mode)
+        self._ordinals = Ordinals() if mode == PositionMode.BRANCH else None
 
     def feed(self, event: rec.CrewEvent) -> list:
         """The records to write for the next event: the constraints kept for it, then it.
@@ -31,23 +46,39 @@ class ConstraintDeriver:
         Raises IllegalTransition or PositionError (ModelError) for an event
         the protocol does not allow after the ones fed before.
         """
-        actor, gfn, (count, rip, _) = event.vcpu, event.gfn, event.position
+        actor, gfn, position = event.vcpu, event.gfn, event.position
+        branch = self._ordinals is not None and actor < ACTOR_DEVICE_BASE
         try:
             old, new = ACCESS[event.old_state], ACCESS[event.new_state]
         except KeyError:
-            raise unknown_state(actor, gfn, count, event.old_state, event.new_state) from None
+            raise unknown_state(actor, gfn, position if branch else position.count,
+                                event.old_state, event.new_state) from None
+        if branch:
+            try:
+                at = self._ordinals.visit(actor, *position)
+            except Unordered as e:
+                raise e.at(describe(actor, gfn, position)) from None
+        else:
+            at = position.count
         fr = self._frames.get(gfn)
         if fr is None:
             fr = self._frames[gfn] = Frame(gfn)
-        rips = self._rips.get(gfn, {})
-        rips[(actor, count)] = rip
+        positions = self._positions.get(gfn, {})
+        positions[(actor, at)] = position
         out = []
-        for src, src_pos in fr.apply(actor, old, new, count):
-            if self._clocks.keep(Constraint(src, src_pos, actor, count)):
-                out.append(rec.Constraint(vcpu=actor, after_vcpu=src, position=event.position,
-                                          after_position=rec.Position(src_pos,
-                                                                      rips[(src, src_pos)])))
+        try:
+            sources = fr.apply(actor, old, new, at)
+        except ModelError as e:
+            if not branch:
+                raise
+            raise type(e)(f"{e}; in the trace (BRANCH: positions numbered per vCPU in "
+                          f"the order of its events), {actor_name(actor)} position {at} is "
+                          f"{position}") from None
+        for src, src_at in sources:
+            if self._clocks.keep(Constraint(src, src_at, actor, at)):
+                out.append(rec.Constraint(vcpu=actor, after_vcpu=src, position=position,
+                                          after_position=positions[(src, src_at)]))
         out.append(event)
         refs = [*fr.released, fr.last_write] if fr.last_write else fr.released
-        self._rips[gfn] = {ref: rips[ref] for ref in refs}
+        self._positions[gfn] = {ref: positions[ref] for ref in refs}
         return out

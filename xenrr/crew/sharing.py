@@ -8,7 +8,8 @@ another actor's reduction or write (protocol.Frame.apply); a pair ping-pongs on
 a frame when handovers go both ways.
 
 An actor's rate is its CREW events per 10^6 positions over the span of
-positions its records cover in the trace.
+positions its records cover in the trace: of counts, so in a BRANCH trace
+per 10^6 retired conditional branches.
 """
 
 from collections import Counter

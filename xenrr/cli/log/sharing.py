@@ -2,7 +2,8 @@
 
 The frames with the most CREW events, the pairs of actors that hand each of
 them back and forth, and each actor's CREW events per 10^6 positions
-(xenrr.crew.sharing). A damaged or unclosed trace is analysed as far as it
+(xenrr.crew.sharing; positions of the count, which in a BRANCH trace counts
+retired conditional branches). A damaged or unclosed trace is analysed as far as it
 reads; the command then says what is wrong in one line, with exit status 1.
 """
 
