@@ -8,6 +8,7 @@ from tests.crew.test_constraints import as_record, racing_recording
 from tests.crew.traces import HEADER
 import pytest
 
+from xenrr.errors import ModelError
 from xenrr.formats import EndReason, PositionMode, TraceReader, TraceWriter
 from xenrr.formats import records as rec
 from xenrr.hypercalls.errors import NoSuchDomainError
@@ -187,3 +188,18 @@ def test_a_crew_place_in_branch_mode_fails_the_recording(tmp_path):
     with pytest.raises(RingProtocolError, match="crew_place of vCPU 1"):
         run(tmp_path, domain, threading.Event(), positions=PositionMode.BRANCH)
     assert domain.calls == ["pause", "disable", "unpause"]   # abandoned
+
+
+def test_the_constraint_deriver_reads_positions_in_the_traces_mode(tmp_path):
+    """vCPU 1 back at a (count, rip) it left: one position in SYNC_ENTRY mode, where rip
+    only checks; in BRANCH mode a point it cannot come back to (the model refuses)."""
+    entries = [rec.CrewEvent(vcpu=1, old_state=0, new_state=2, gfn=gfn,
+                             position=rec.Position(5, rip))
+               for gfn, rip in ((0x10, 0xa0), (0x11, 0xb0), (0x12, 0xa0))]
+    for mode in PositionMode:
+        (tmp_path / mode.name).mkdir()
+    path, reason, _ = run(tmp_path / "SYNC_ENTRY", FakeDomain(entries, 2), threading.Event())
+    assert reason == EndReason.SHUTDOWN
+    with pytest.raises(ModelError, match="comes back to a position it left"):
+        run(tmp_path / "BRANCH", FakeDomain(entries, 2), threading.Event(),
+            positions=PositionMode.BRANCH)

@@ -62,8 +62,7 @@ class _Pipeline:
         self.writer = writer
         self.merger = SeqMerger()
         self.placer = placer(positions)
-        # TODO(position mode): ConstraintDeriver(positions) once crew/constraints.py takes it.
-        self.deriver = ConstraintDeriver()
+        self.deriver = ConstraintDeriver(position_mode=positions)
         self.entries = 0
 
     def drain(self) -> None:
