@@ -214,7 +214,6 @@ struct xen_rr_stats {
     uint32_t shadow_mb;
     uint64_t position;
     uint64_t rip;
-    uint64_t rcx;
     uint64_t hypercalls;
     uint64_t syscalls;
     uint64_t exceptions;

@@ -124,7 +124,6 @@ class VcpuStats:
     vcpu: int
     position: int             # in the domain's position mode
     rip: int                  # the guest's, at that position
-    rcx: int                  # the guest's, at that position
     hypercalls: int
     syscalls: int
     exceptions: int
@@ -160,7 +159,7 @@ class DomainStats:
 
     def totals(self) -> dict[str, int]:
         """Per-domain counters: each per-vCPU counter summed over the vCPUs."""
-        names = [f.name for f in fields(VcpuStats) if f.name not in ("vcpu", "rip", "rcx")]
+        names = [f.name for f in fields(VcpuStats) if f.name not in ("vcpu", "rip")]
         return {n: sum(getattr(v, n) for v in self.vcpus) for n in names}
 
 

@@ -13,7 +13,6 @@ from xenrr.lab.session import CommandResult, LabSession
 
 PRESERVE = ('on_poweroff="preserve"', 'on_crash="preserve"', 'on_reboot="preserve"')
 GUEST = "xenrr-guest"
-CONSOLE = f"/var/log/xen/console/guest-{GUEST}.log"
 
 
 @dataclass
@@ -32,23 +31,26 @@ def trace_path(lab: LabSession, name: str) -> Path:
 
 
 def record_guest(lab: LabSession, cfg: Path, name: str, timeout: float = 900,
-                 stop_after: float | None = None) -> LabRecording:
-    """Record the guest of cfg from its first instruction into NAME.xrr.
+                 stop_after: float | None = None, guest: str = GUEST,
+                 options: tuple[str, ...] = ()) -> LabRecording:
+    """Record the guest of cfg (domain name `guest`) from its first instruction into NAME.xrr.
 
     To its power-off; or, with stop_after, for that many seconds, then
     stopped with SIGINT as a user's Ctrl-C, after which the guest runs on
-    unrecorded until it shuts down (or crashes).
+    unrecorded until it shuts down (or crashes). `options` go to
+    `xenrr record` (e.g. --positions branch).
     """
     trace = trace_path(lab, name)
-    lab.run(["sh", "-c", f": > {CONSOLE}"])
-    argv = ["xenrr", "record", "-q", "-c", str(cfg), "-o", str(lab.share.in_dom0(trace)),
-            *PRESERVE]
+    console_log = f"/var/log/xen/console/guest-{guest}.log"
+    lab.run(["sh", "-c", f": > {console_log}"])
+    argv = ["xenrr", "record", "-q", *options, "-c", str(cfg), "-o",
+            str(lab.share.in_dom0(trace)), *PRESERVE]
     if stop_after is not None:
         argv = ["sh", "-c", f'"$@" & pid=$!; sleep {stop_after}; kill -INT $pid; wait $pid; '
-                f'rc=$?; while xl list {GUEST} 2>/dev/null | awk \'NR == 2 {{ print $5 }}\' '
+                f'rc=$?; while xl list {guest} 2>/dev/null | awk \'NR == 2 {{ print $5 }}\' '
                 f'| grep -qv "[sc]"; do sleep 1; done; exit $rc',
                 "record", *argv]
     result = lab.run(argv, timeout=timeout)
-    console = lab.run(["cat", CONSOLE]).stdout
-    lab.run(["xl", "destroy", GUEST])
+    console = lab.run(["cat", console_log]).stdout
+    lab.run(["xl", "destroy", guest])
     return LabRecording(result, trace, console)
