@@ -159,15 +159,21 @@ def test_errors_name_trace_positions(tmp_path, written, error, message):
     assert type(e.value) is error and str(e.value) == message
 
 
-def test_a_deriver_error_names_the_trace_position():
-    # Xen never takes a frame away at the position where it gave it.
+def test_a_frame_taken_where_it_was_granted_is_accepted_by_position_mode():
+    # Xen takes a frame at the position where it gave it only from a vCPU
+    # blocked there or waiting there for a vCPU before it (patch 0010): a
+    # BRANCH position; a SYNC_ENTRY reduction takes effect at the next one.
+    logged = [ev(0, X, N, W, P(10, A)), ev(0, Y, N, W, P(10, A + 4)),
+              ev(0, Y, W, N, P(10, A + 4)), ev(1, Y, N, W, P(3, A + 0x1000))]
+    out = derive(logged)
+    assert [r for r in out if type(r) is rec.CrewEvent] == logged
+    assert [r for r in out if type(r) is rec.Constraint] == [
+        rec.Constraint(vcpu=1, after_vcpu=0, position=P(3, A + 0x1000),
+                       after_position=P(10, A + 4))]
     with pytest.raises(PositionError) as e:
-        derive([ev(0, X, N, W, P(10, A)), ev(0, Y, N, W, P(10, A + 4)),
-                ev(0, Y, W, N, P(10, A + 4))])
-    assert str(e.value) == (
-        "vCPU 0, frame 0x11, position 1: reduced at or before position 1, where it was "
-        "granted WRITE; in the trace (BRANCH: positions numbered per vCPU in the order of its "
-        "events), vCPU 0 position 1 is 10@0xffffffff81000004")
+        derive([ev(0, Y, N, W, P(10, A + 4)), ev(0, Y, W, N, P(10, A + 4))],
+               PositionMode.SYNC_ENTRY)
+    assert "reduced at or before position 10, where it was granted WRITE" in str(e.value)
 
 
 def as_branch(p: int, actor: int):

@@ -47,6 +47,7 @@ def check(history: Iterable[CrewEvent | Constraint],
     frames: dict[int, Callable] = {}  # frame number -> its Frame's apply
     # actors below this id increase at most once per position
     one_fault_below = ACTOR_DEVICE_BASE if position_mode == PositionMode.SYNC_ENTRY else 0
+    branch = position_mode == PositionMode.BRANCH
     last_pos: dict[int, int] = {}
     last_fault: dict[int, int] = {}
     logged: dict[int, list[Constraint]] = {}
@@ -63,7 +64,7 @@ def check(history: Iterable[CrewEvent | Constraint],
             last_pos[actor] = pos
             apply = frames.get(frame)
             if apply is None:
-                apply = frames[frame] = Frame(frame).apply
+                apply = frames[frame] = Frame(frame, branch).apply
             sources = apply(actor, old, new, pos)
             if new < old:
                 continue

@@ -62,7 +62,7 @@ class ConstraintDeriver:
             at = position.count
         fr = self._frames.get(gfn)
         if fr is None:
-            fr = self._frames[gfn] = Frame(gfn)
+            fr = self._frames[gfn] = Frame(gfn, self._ordinals is not None)
         positions = self._positions.get(gfn, {})
         positions[(actor, at)] = position
         out = []

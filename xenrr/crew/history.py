@@ -269,7 +269,8 @@ def check_trace(path: Path) -> CheckSummary:
 def trace_sharing(path: Path, top: int) -> tuple[Sharing, TraceDamaged | None]:
     """The sharing analysis of a trace file, and what is wrong with the file if anything."""
     extents: dict[int, list[int]] = {}
-    return _read(path, lambda history, _: analyse(history, extents, top), extents)
+    return _read(path, lambda history, mode: analyse(history, extents, top,
+                                                     mode == PositionMode.BRANCH), extents)
 
 
 def _read(path: Path, run: Callable[[Iterable, PositionMode], T],

@@ -89,12 +89,22 @@ class Frame:
     owner wrote, so it is ordered after that point even though nobody is
     reduced for it (slide 13: a CREW event on each processor between any two
     conflicting accesses).
+
+    `reduce_where_gained` allows a reduction at the very position where the
+    access was granted (BRANCH positions): Xen takes a frame from a vCPU
+    blocked there, or waiting there for a vCPU before it, rather than have
+    two vCPUs wait for each other forever (patch 0010). At one position an
+    actor's events keep the trace's order, and an actor has passed a
+    position, for a constraint naming it, once it has applied its events
+    there that come before the constrained one.
     """
 
-    __slots__ = ("number", "holders", "writer", "gained", "released", "last_write")
+    __slots__ = ("number", "holders", "writer", "gained", "released", "last_write",
+                 "reduce_where_gained")
 
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, reduce_where_gained: bool = False) -> None:
         self.number = number
+        self.reduce_where_gained = reduce_where_gained
         self.holders: dict[int, Access] = {}
         self.writer: int | None = None
         self.gained: dict[int, int] = {}
@@ -134,7 +144,8 @@ class Frame:
                 f"{describe(actor, self.number, position)}: {old.name}->{new.name}, "
                 f"but it holds {holders.get(actor, _NONE).name}")
         if new < old:
-            if position <= self.gained[actor]:
+            gained = self.gained[actor]
+            if position < gained or (position == gained and not self.reduce_where_gained):
                 raise PositionError(
                     f"{describe(actor, self.number, position)}: reduced at or before "
                     f"position {self.gained[actor]}, where it was granted {old.name}")
@@ -180,16 +191,17 @@ class Frame:
         return []
 
 
-def requirements(events: Iterable[CrewEvent]) -> Iterator[Constraint]:
+def requirements(events: Iterable[CrewEvent],
+                 reduce_where_gained: bool = False) -> Iterator[Constraint]:
     """Every ordering a history's increases require, before reduction.
 
     They come out in a causal order (each when its increase happens), the
-    order clocks.reduce needs.
+    order clocks.reduce needs. `reduce_where_gained`: as Frame's (BRANCH).
     """
     frames: dict[int, Frame] = {}
     for actor, frame, old, new, position in events:
         fr = frames.get(frame)
         if fr is None:
-            fr = frames[frame] = Frame(frame)
+            fr = frames[frame] = Frame(frame, reduce_where_gained)
         for src, src_pos in fr.apply(actor, old, new, position):
             yield Constraint(src, src_pos, actor, position)

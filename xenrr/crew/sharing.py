@@ -59,7 +59,8 @@ class Sharing(NamedTuple):
 
 
 def analyse(history: Iterable[CrewEvent | Constraint],
-            extents: Mapping[int, Sequence[int]], top: int = 10) -> Sharing:
+            extents: Mapping[int, Sequence[int]], top: int = 10,
+            reduce_where_gained: bool = False) -> Sharing:
     """Sharing of a CREW history; `extents[actor]` is (first, last) position in the trace.
 
     `extents` is read only once `history` is used up, so a reader may fill
@@ -77,7 +78,7 @@ def analyse(history: Iterable[CrewEvent | Constraint],
         per_actor[actor] += 1
         fr = frames.get(frame)
         if fr is None:
-            fr = frames[frame] = Frame(frame)
+            fr = frames[frame] = Frame(frame, reduce_where_gained)
         sources = fr.apply(actor, old, new, position)
         if sources:
             pairs = handovers.setdefault(frame, Counter())
