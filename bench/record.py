@@ -2,14 +2,17 @@
 
 For each vCPU count the race and locked workloads run natively (`xenrr lab
 domu`, the baseline, in the same boot) and recorded from the first
-instruction to power-off (`xenrr record -c`). Prints the whole run (unpause
+instruction to power-off (`xenrr record -c`), once with positions by
+branch count and once by synchronous entries (`--positions`; issue 17's
+targets are for branch: whole run at most 3x native, race and locked at
+most 20x with 2 vCPUs). Prints the whole run (unpause
 to power-off natively; the record command, domain creation included) and
 each workload's own time by the guest's clock, with ratios; then what the
 recording made: CREW events per second and trace bytes per second of the
 recorded run, stored (compressed) bytes per CREW event, and whether the
 host's model checker accepts the trace, in how long. One round per vCPU
-count: a recorded 2-vCPU run takes about ten minutes under TCG. No target:
-issue 7 asks for the numbers. Needs root and a built hypervisor (make bench builds it).
+count and mode: a 2-vCPU run recorded by synchronous entries takes about ten
+minutes under TCG. Needs root and a built hypervisor (make bench builds it).
 """
 
 import json
@@ -27,6 +30,7 @@ from xenrr.crew.history import check_trace
 WORKLOADS = ("race", "locked")
 ITERATIONS = 3000
 VCPUS = (1, 2)
+MODES = ("branch", "sync-entry")
 RECORD_TIMEOUT = 2400
 
 # What the guest's init prints for each workload.
@@ -46,6 +50,28 @@ def row(label: str, native: float, recorded: float) -> str:
     return f"{label:>18} {native:9.2f} {recorded:11.2f} {recorded / native:7.2f}"
 
 
+def report(vcpus: int, mode: str, native: dict, n_work: dict[str, float], r) -> None:
+    r_work = workload_seconds(r.console)
+    events, size = crew_events(r.trace), r.trace.stat().st_size
+    t0 = time.monotonic()
+    try:
+        summary = check_trace(r.trace)
+        verdict = (f"the model checker accepts it ({summary.events} events, "
+                   f"{summary.constraints} constraints)")
+    except ModelError as e:
+        verdict = f"the model checker rejects it ({e})"
+    checked = time.monotonic() - t0
+    print(f"\n{vcpus} vCPU{'s' if vcpus > 1 else ''}, positions {mode}: "
+          f"{'':>18} {'native s':>9} {'recorded s':>11} {'ratio':>7}")
+    print(row("whole run", native["seconds"], r.result.elapsed))
+    for w in WORKLOADS:
+        print(row(w, n_work[w], r_work[w]))
+    print(f"  {events / r.result.elapsed:.0f} CREW events/s, "
+          f"{size / r.result.elapsed:.0f} trace bytes/s, "
+          f"{size / max(events, 1):.1f} stored bytes per CREW event "
+          f"({events} events, {size} bytes); {verdict} in {checked:.1f} s", flush=True)
+
+
 def main() -> int:
     with LabSession() as lab:
         print(f"lab booted in {lab.boot_seconds:.1f} s; {'+'.join(WORKLOADS)}, "
@@ -57,27 +83,13 @@ def main() -> int:
             if native["reason"] != "poweroff":
                 print(f"{vcpus} vCPU native: the guest ended with {native['reason']}")
                 return 1
-            r = record_guest(lab, cfg, f"bench-{vcpus}v", timeout=RECORD_TIMEOUT)
-            if r.result.returncode != 0 or "xenrr-guest: done ok" not in r.console:
-                print(f"{vcpus} vCPU recorded: {r.result.stderr.strip()[-300:]}\n{r.console}")
-                return 1
-            n_work, r_work = workload_seconds(native["console"]), workload_seconds(r.console)
-            events, size = crew_events(r.trace), r.trace.stat().st_size
-            t0 = time.monotonic()
-            try:
-                summary = check_trace(r.trace)
-                verdict = (f"the model checker accepts it ({summary.events} events, "
-                           f"{summary.constraints} constraints)")
-            except ModelError as e:
-                verdict = f"the model checker rejects it ({e})"
-            checked = time.monotonic() - t0
-            print(f"\n{vcpus} vCPU{'s' if vcpus > 1 else ''}: "
-                  f"{'':>18} {'native s':>9} {'recorded s':>11} {'ratio':>7}")
-            print(row("whole run", native["seconds"], r.result.elapsed))
-            for w in WORKLOADS:
-                print(row(w, n_work[w], r_work[w]))
-            print(f"  {events / r.result.elapsed:.0f} CREW events/s, "
-                  f"{size / r.result.elapsed:.0f} trace bytes/s, "
-                  f"{size / max(events, 1):.1f} stored bytes per CREW event "
-                  f"({events} events, {size} bytes); {verdict} in {checked:.1f} s")
+            n_work = workload_seconds(native["console"])
+            for mode in MODES:
+                r = record_guest(lab, cfg, f"bench-{vcpus}v-{mode}", timeout=RECORD_TIMEOUT,
+                                 options=("--positions", mode))
+                if r.result.returncode != 0 or "xenrr-guest: done ok" not in r.console:
+                    print(f"{vcpus} vCPU recorded ({mode}): {r.result.stderr.strip()[-300:]}\n"
+                          f"{r.console}")
+                    return 1
+                report(vcpus, mode, native, n_work, r)
     return 0
