@@ -9,6 +9,7 @@ import typer
 from xenrr.errors import LabError, UsageError
 from xenrr.lab.domu import run_guest
 from xenrr.lab.guest import linux_guest
+from xenrr.lab.micro import workloads
 from xenrr.lab.paths import cache_dir
 from xenrr.lab.qemubuild import BINARY, QemuBuilds, QemuSpec, built_qemu
 from xenrr.lab.session import LabSession
@@ -69,7 +70,7 @@ def run(
 def guest(
     micro: str = typer.Option(None, "--micro", metavar="WORKLOAD",
                               help="A micro-guest running WORKLOAD instead of Linux "
-                                   "(race, locked, pingpong, falseshare, private, compute)."),
+                                   f"({', '.join(w.name for w in workloads.WORKLOADS)})."),
     workload: list[str] = typer.Option(None, "--workload", "-w",
                                        help="Linux guest: race, locked or getpid "
                                             "(repeatable; default race and locked)."),

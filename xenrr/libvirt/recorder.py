@@ -156,7 +156,7 @@ def record_created(privcmd: Privcmd, watch: CreationWatch, lock: RecorderLock, *
         say(f"no vCPU of domain {domid} has run: recording it into {trace}")
         domain = Domain(domid, name, getdomaininfo(privcmd, domid))
         return record_domain(privcmd, domain, trace, config, created_paused=True,
-                             leave_paused=False, stop=stop)
+                             leave_paused=False, stop=stop, say=say)
     except BaseException:
         if not (trace.exists() or trace.with_name(trace.name + PARTIAL_SUFFIX).exists()):
             with contextlib.suppress(XenrrError):
