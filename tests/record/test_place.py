@@ -1,11 +1,10 @@
-"""record.place: forced changes get their vCPU's later crew_place position, order kept
-(SYNC_ENTRY); in BRANCH mode every change comes with its position."""
+"""record.place: forced changes (an all-zero position) get their vCPU's later crew_place
+position, order kept; in BRANCH mode only Xen's own accesses force."""
 
 import pytest
 
-from xenrr.formats import PositionMode
 from xenrr.formats import records as rec
-from xenrr.record.place import Placed, Placer, placer
+from xenrr.record.place import Placer
 from xenrr.rrdomain.rings import RingProtocolError
 
 AT = rec.Position
@@ -66,20 +65,14 @@ def test_a_place_with_nothing_forced_is_a_protocol_error():
         Placer().add(place(0, 3, 0x30))
 
 
-def test_each_position_mode_has_its_placer():
-    assert type(placer(PositionMode.SYNC_ENTRY)) is Placer
-    assert type(placer(PositionMode.BRANCH)) is Placed
+def test_a_count_of_zero_with_a_rip_is_a_position_and_nothing_is_held():
+    # BRANCH mode: a vCPU that has run no conditional branch yet is at count 0,
+    # its rip where it is; only an all-zero position waits for its place.
+    records = [rec.CrewEvent(vcpu=v, old_state=old, new_state=new, gfn=gfn, position=AT(n, rip))
+               for v, gfn, old, new, n, rip in ((0, 5, 0, 2, 0, 0x1000), (1, 5, 2, 0, 0, 0x2000),
+                                                (1, 6, 0, 1, 7, 0x2040))]
+    placer = Placer()
+    assert [placer.add(r) for r in records] == [[r] for r in records]
+    placer.finish()
 
 
-def test_in_branch_mode_a_count_of_zero_is_a_position_and_nothing_is_held():
-    # A vCPU that has run no conditional branch yet is at count 0, its rip where it is.
-    records = [event(0, 5, 0, 2, 0, 0x1000), event(1, 5, 2, 0, 0, 0x2000),
-               event(1, 6, 0, 1, 7, 0x2040)]
-    branch = placer(PositionMode.BRANCH)
-    assert [branch.add(r) for r in records] == [[r] for r in records]
-    branch.finish()
-
-
-def test_in_branch_mode_a_crew_place_is_a_protocol_error():
-    with pytest.raises(RingProtocolError, match="crew_place of vCPU 1 .* BRANCH positions"):
-        placer(PositionMode.BRANCH).add(place(1, 3, 0x30))

@@ -174,20 +174,30 @@ def test_in_branch_mode_every_change_comes_with_its_position_even_at_count_0(tmp
     assert check_trace(path)
 
 
-def test_the_same_log_in_sync_entry_mode_waits_for_places_that_never_come(tmp_path):
-    """What the BRANCH test above would find if the recorder placed changes in BRANCH mode."""
+def test_in_branch_mode_a_change_forced_for_xens_own_access_waits_for_its_place(tmp_path):
+    """Xen forces a holder only for its own accesses: logged with an all-zero position,
+    placed by the holder's later crew_place; the trace has it at the placed position."""
     entries = [from_zero(as_record(e)) for e in racing_recording().events]
-    with pytest.raises(RingProtocolError, match="never placed"):
-        run(tmp_path, FakeDomain(entries, 2), threading.Event())
+    forced = next(i for i, e in enumerate(entries) if e.new_state < e.old_state)
+    victim, where = entries[forced].vcpu, entries[forced].position
+    entries[forced] = entries[forced]._replace(position=rec.Position(0, 0))
+    entries.insert(forced + 1, rec.CrewPlace(vcpu=victim, position=where))
+    path, reason, _ = run(tmp_path, FakeDomain(entries, 2), threading.Event(),
+                          positions=PositionMode.BRANCH)
+    assert reason == EndReason.SHUTDOWN
+    with TraceReader(path) as r:
+        events = [x for x in r.records() if type(x) is rec.CrewEvent]
+    assert events[forced].position == where
+    assert check_trace(path)
 
 
-def test_a_crew_place_in_branch_mode_fails_the_recording(tmp_path):
+def test_a_forced_change_never_placed_fails_the_recording(tmp_path):
     entries = [as_record(e) for e in racing_recording().events]
-    entries.insert(2, rec.CrewPlace(vcpu=1, position=rec.Position(2, 0x1000)))
+    forced = next(i for i, e in enumerate(entries) if e.new_state < e.old_state)
+    entries[forced] = entries[forced]._replace(position=rec.Position(0, 0))
     domain = FakeDomain(entries, 2)
-    with pytest.raises(RingProtocolError, match="crew_place of vCPU 1"):
+    with pytest.raises(RingProtocolError, match="never placed"):
         run(tmp_path, domain, threading.Event(), positions=PositionMode.BRANCH)
-    assert domain.calls == ["pause", "disable", "unpause"]   # abandoned
 
 
 def test_the_constraint_deriver_reads_positions_in_the_traces_mode(tmp_path):

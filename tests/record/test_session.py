@@ -145,13 +145,12 @@ def test_branch_refused_leaves_the_domain_alone_and_writes_nothing(recording, tm
 
 
 def test_the_real_recorder_is_run_in_the_headers_mode(monkeypatch, recording):
-    """Xen's log as in BRANCH mode (changes at count 0, no crew_place): recorded in
-    BRANCH mode where Xen offers it; in SYNC_ENTRY mode the recorder would wait for
-    places (test_recorder.py)."""
+    """Xen's log (changes at count 0, no crew_place): recorded in BRANCH mode where Xen
+    offers it, else in SYNC_ENTRY mode, and the header says which."""
     run, seen = recording
     monkeypatch.setattr(session, "record", recorder.record)
     seen["entries"] = [from_zero(as_record(e)) for e in racing_recording().events]
     reason, header, _ = run(RrXen("available"), "auto")
     assert (reason, header.position_mode) == (EndReason.SHUTDOWN, PositionMode.BRANCH)
-    with pytest.raises(RingProtocolError, match="never placed"):
-        run(RrXen("busy"), "auto")
+    reason, header, _ = run(RrXen("busy"), "auto")
+    assert (reason, header.position_mode) == (EndReason.SHUTDOWN, PositionMode.SYNC_ENTRY)

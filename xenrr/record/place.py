@@ -9,15 +9,17 @@ that the records leave it in sequence order, as they came in. Holding costs
 memory only while a forced vCPU stays away from a position; Xen itself
 keeps nothing for it.
 
-That is SYNC_ENTRY mode. In BRANCH mode every entry into Xen is a position
-(interrupts and IPIs included), so Xen logs each change with its own and
-never a crew_place; a count of 0 is then a real position (a vCPU that has
-run no conditional branch yet). `placer(mode)` gives each mode its own.
+In BRANCH mode every entry into Xen is a position (interrupts and IPIs
+included) and Xen logs almost every change with its own; it forces a
+holder only for its own accesses (a hypercall's copy to the guest, which
+cannot wait for a holder running in Xen), and the crew_place then names
+where an interrupt or the holder's next entry stopped it. A count of 0 is a
+real BRANCH position (no conditional branch run yet), so a change waits for
+its place when its whole position is zero: a real position has a rip.
 """
 
 from collections import deque
 
-from xenrr.formats import PositionMode
 from xenrr.formats import records as rec
 from xenrr.rrdomain.rings import RingProtocolError
 
@@ -34,7 +36,7 @@ class Placer:
         rtype = type(record)
         if rtype is _PLACE:
             self._place(record)
-        elif rtype is _EVENT and record.position.count == 0:
+        elif rtype is _EVENT and record.position.count == 0 and record.position.rip == 0:
             slot = [record, False]
             self._held.append(slot)
             self._unplaced.setdefault(record.vcpu, []).append(slot)
@@ -64,22 +66,3 @@ class Placer:
             vcpus = ", ".join(f"vCPU {v} ({len(s)})" for v, s in sorted(self._unplaced.items()))
             raise RingProtocolError(f"changes forced on {vcpus} were never placed: "
                                     "the trace would lack their positions")
-
-
-class Placed:
-    """BRANCH mode: Xen logs every change with its position; records pass through as they are."""
-
-    def add(self, record) -> list:
-        if type(record) is _PLACE:
-            raise RingProtocolError(f"crew_place of vCPU {record.vcpu} at {record.position} in "
-                                    "a domain recorded with BRANCH positions, where Xen logs "
-                                    "every change with its position")
-        return [record]
-
-    def finish(self) -> None:
-        pass
-
-
-def placer(positions: PositionMode) -> Placer | Placed:
-    """What gives changes their positions, for a trace recorded in mode `positions`."""
-    return Placer() if positions == PositionMode.SYNC_ENTRY else Placed()

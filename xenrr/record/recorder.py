@@ -12,8 +12,9 @@ is set): then the domain leaves rr as its life cycle says
 (rrdomain/lifecycle.py), drained on the way, and the trace is closed. If
 the recorder fails, recording is abandoned (disabled if Xen allows).
 
-Forced changes wait for their positions only in SYNC_ENTRY mode; in BRANCH
-mode Xen logs every change with its own and no crew_place (place.py).
+Forced changes wait for their positions (place.py): in SYNC_ENTRY mode
+every change made to a holder that stays in the guest, in BRANCH mode only
+those Xen's own accesses force.
 """
 
 import contextlib
@@ -28,7 +29,7 @@ from xenrr.formats import EndReason, PositionMode, TraceWriter
 from xenrr.formats import records as rec
 from xenrr.formats.errors import RecordError
 from xenrr.record.merge import SeqMerger
-from xenrr.record.place import placer
+from xenrr.record.place import Placer
 from xenrr.rrdomain.lifecycle import RrDomain
 from xenrr.rrdomain.rings import RingProtocolError, RingReader
 from xenrr.crew.constraints import ConstraintDeriver
@@ -61,7 +62,7 @@ class _Pipeline:
         self.rings = rings
         self.writer = writer
         self.merger = SeqMerger()
-        self.placer = placer(positions)
+        self.placer = Placer()
         self.deriver = ConstraintDeriver(position_mode=positions)
         self.entries = 0
 
