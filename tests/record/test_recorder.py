@@ -202,7 +202,8 @@ def test_a_forced_change_never_placed_fails_the_recording(tmp_path):
 
 def test_the_constraint_deriver_reads_positions_in_the_traces_mode(tmp_path):
     """vCPU 1 back at a (count, rip) it left: one position in SYNC_ENTRY mode, where rip
-    only checks; in BRANCH mode a point it cannot come back to (the model refuses)."""
+    only checks; in BRANCH mode a third point, after the second (a branch-free function
+    called twice), while a count going down is refused."""
     entries = [rec.CrewEvent(vcpu=1, old_state=0, new_state=2, gfn=gfn,
                              position=rec.Position(5, rip))
                for gfn, rip in ((0x10, 0xa0), (0x11, 0xb0), (0x12, 0xa0))]
@@ -210,6 +211,11 @@ def test_the_constraint_deriver_reads_positions_in_the_traces_mode(tmp_path):
         (tmp_path / mode.name).mkdir()
     path, reason, _ = run(tmp_path / "SYNC_ENTRY", FakeDomain(entries, 2), threading.Event())
     assert reason == EndReason.SHUTDOWN
-    with pytest.raises(ModelError, match="comes back to a position it left"):
-        run(tmp_path / "BRANCH", FakeDomain(entries, 2), threading.Event(),
+    path, reason, _ = run(tmp_path / "BRANCH", FakeDomain(entries, 2), threading.Event(),
+                          positions=PositionMode.BRANCH)
+    assert reason == EndReason.SHUTDOWN and check_trace(path).events == 3
+    down = entries + [entries[0]._replace(gfn=0x13, position=rec.Position(4, 0xa0))]
+    (tmp_path / "DOWN").mkdir()
+    with pytest.raises(ModelError, match="the count of vCPU 1 goes down"):
+        run(tmp_path / "DOWN", FakeDomain(down, 2), threading.Event(),
             positions=PositionMode.BRANCH)

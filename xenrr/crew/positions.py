@@ -6,10 +6,14 @@ count is the vCPU's retired conditional branches, which many points of its
 run share (every instruction between two conditional branches, every
 iteration of a rep-string instruction), and the position is the triple
 (count, rip, rcx). A vCPU's records come in its execution order, so its
-distinct positions are numbered 0, 1, 2, ... in the order the trace gives
-them (`Ordinals`). That order must be one an execution can have: the count
-never goes down, and a position once left is never seen again. A device's
-position is its transaction number in either mode.
+positions are numbered 0, 1, 2, ... in the order the trace gives them
+(`Ordinals`): a new number whenever the position differs from the one
+before, even one the vCPU was at earlier at the same count. That happens:
+a branch-free function called twice in a row comes back to the same rip
+(seen in Linux's paravirt irq code); the trace's order tells the two apart,
+and so can replay, which reaches each one after the positions logged
+between them. The count never goes down. A device's position is its
+transaction number in either mode.
 
 A record that names a position an actor has *passed* (a constraint's
 `after_position`) is no visit: it names a reduction the actor made, maybe
@@ -53,8 +57,8 @@ class Ordinals:
     def visit(self, actor: int, count: int, rip: int, rcx: int) -> int:
         """The ordinal of the position the actor is at now.
 
-        Unordered (say where, then it) if the count goes down or the actor
-        comes back to a position it left.
+        Unordered (say where, then it) if the count goes down. A position
+        the actor was at earlier at this count, and left, is a new one.
         """
         at = self._at.get(actor)
         key = (rip, rcx)
@@ -65,9 +69,6 @@ class Ordinals:
             if key == at[1]:
                 return at[2]
             seen = at[3]
-            if key in seen:
-                raise Unordered(f"{actor_name(actor)} comes back to a position it left "
-                                f"(it has been at {_shown(at)} since)")
         elif count > at[0]:
             at[0], seen = count, {}
             at[3] = seen
@@ -80,7 +81,8 @@ class Ordinals:
         return at[2]
 
     def reached(self, actor: int, count: int, rip: int, rcx: int) -> int | None:
-        """The ordinal of a position of the actor's current count it has reached, else None."""
+        """The ordinal of a position of the actor's current count it has reached (the latest
+        time, if it was there more than once), else None."""
         at = self._at.get(actor)
         if at is None or at[0] != count:
             return None
