@@ -150,6 +150,23 @@ class BranchHistory:
         access, device_base, Position = ACCESS, ACTOR_DEVICE_BASE, rec.Position
         make = tuple.__new__  # what NamedTuple._make does, without its extra call
         prefix = [rec.BY_TYPE[t] for t in others]
+
+        def number(actor, count, rip, rcx, frame):
+            """The model's position of an actor at (count, rip, rcx): a device keeps its
+            count (one count, one rip); a vCPU's is numbered in trace order. `frame` is
+            the event's, None for a constraint, as _same_rip takes it."""
+            if actor >= device_base:
+                if rips.get(actor) != (count, rip):
+                    _same_rip(rips, actor, count, rip, frame)
+                return count
+            try:
+                return visit(actor, count, rip, rcx)
+            except Unordered as e:
+                where = (f"a constraint naming {actor_name(actor)} at position "
+                         f"{Position(count, rip, rcx)}" if frame is None
+                         else describe(actor, frame, Position(count, rip, rcx)))
+                raise e.at(where) from None
+
         for rtype, fields in values(self.reader, (_EVENT, _CONSTRAINT), prefix):
             self.last, self.kept = (), ((), None)
             if rtype == event_type:
@@ -159,15 +176,7 @@ class BranchHistory:
                 except KeyError:
                     raise unknown_state(actor, frame, Position(count, rip, rcx), old,
                                         new) from None
-                if actor >= device_base:
-                    if rips.get(actor) != (count, rip):
-                        _same_rip(rips, actor, count, rip, frame)
-                    at = count
-                else:
-                    try:
-                        at = visit(actor, count, rip, rcx)
-                    except Unordered as e:
-                        raise e.at(describe(actor, frame, Position(count, rip, rcx))) from None
+                at = number(actor, count, rip, rcx, frame)
                 self.kept = sources.kept(frame)
                 sources.event(actor, frame, old, new, (count, rip, rcx), at)
                 self.last = ((actor, at, count, rip, rcx),)
@@ -178,16 +187,7 @@ class BranchHistory:
                 src, *src_position, dst, dst_count, dst_rip, dst_rcx = (
                     _BRANCH_CONSTRAINT_VALUES(fields))
                 dst_position = (dst_count, dst_rip, dst_rcx)
-                if dst >= device_base:
-                    if rips.get(dst) != (dst_count, dst_rip):
-                        _same_rip(rips, dst, dst_count, dst_rip, None)
-                    dst_at = dst_count
-                else:
-                    try:
-                        dst_at = visit(dst, *dst_position)
-                    except Unordered as e:
-                        raise e.at(f"a constraint naming {actor_name(dst)} at position "
-                                   f"{Position(*dst_position)}") from None
+                dst_at = number(dst, *dst_position, None)
                 if src >= device_base:
                     if rips.get(src) != tuple(src_position[:2]):
                         _same_rip(rips, src, *src_position[:2], None)
