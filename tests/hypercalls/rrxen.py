@@ -1,5 +1,6 @@
-"""A test double of Xen's side of XEN_DOMCTL_rr_op get_info and enable (and pause/unpause),
-in a privcmd's place: RrControl and what calls it run unchanged against it."""
+"""A test double of Xen's side of XEN_DOMCTL_rr_op get_info and enable (and pause/unpause,
+and a domain's start state: get_frames, getvcpucontext), in a privcmd's place: RrControl
+and what calls it run unchanged against it."""
 
 import errno
 
@@ -17,7 +18,7 @@ class RrXen:
     name), and enable: in branch mode refused as public/domctl.h says for that status,
     or with `enable_errno` (an errno Xen gives for other reasons too). `then` is the
     status once `infos` get_info calls have been answered: the counter taken (or freed)
-    meanwhile."""
+    meanwhile. The domain has no frames, and its vCPUs' registers are all zero."""
 
     def __init__(self, status="available", *, version=None, enable_errno=0, then=None,
                  infos=1):
@@ -36,6 +37,9 @@ class RrXen:
         if d.cmd in (lib.XEN_DOMCTL_pausedomain, lib.XEN_DOMCTL_unpausedomain):
             self.journal.append("pause" if d.cmd == lib.XEN_DOMCTL_pausedomain else "unpause")
             return 0
+        if d.cmd == lib.XEN_DOMCTL_getvcpucontext:
+            self.journal.append("getvcpucontext")
+            return 0
         assert d.cmd == lib.XEN_DOMCTL_rr_op
         u = d.u.rr_op.u
         status = getattr(lib, f"XEN_RR_BRANCH_{self.status}")
@@ -44,6 +48,7 @@ class RrXen:
             u.info.interface_version = self.version
             u.info.features = (lib.XEN_RR_FEATURE_pv | lib.XEN_RR_FEATURE_pos_sync_entry
                                | lib.XEN_RR_FEATURE_record | lib.XEN_RR_FEATURE_crew
+                               | lib.XEN_RR_FEATURE_frame_plan
                                | (lib.XEN_RR_FEATURE_pos_branch
                                   if status == lib.XEN_RR_BRANCH_available else 0))
             u.info.max_vcpus = 8
@@ -53,6 +58,10 @@ class RrXen:
             self.infos -= 1
             if self.then is not None and self.infos == 0:
                 self.status, self.then = self.then, None
+            return 0
+        if d.u.rr_op.op == lib.XEN_DOMCTL_RR_OP_get_frames:
+            self.journal.append("get_frames")
+            u.frames.pfns = u.frames.count = 0
             return 0
         assert d.u.rr_op.op == lib.XEN_DOMCTL_RR_OP_enable
         self.journal.append("enable")

@@ -14,9 +14,9 @@ import pytest
 from xenrr.hypercalls.abi import CDEF, ffi, lib, packer
 
 TOP_LEVEL = ["struct xen_domctl", "struct xen_sysctl", "struct xen_rr_ring_header",
-             "struct xen_rr_ring_entry",
+             "struct xen_rr_ring_entry", "struct vcpu_guest_context",
              "struct privcmd_hypercall", "struct privcmd_mmap_resource",
-             "struct ioctl_evtchn_bind_interdomain"]
+             "struct privcmd_mmapbatch_v2", "struct ioctl_evtchn_bind_interdomain"]
 
 
 def fields(ctype, path: str = "", base: int = 0):
@@ -46,7 +46,8 @@ def c_program() -> str:
                          f'offsetof({ctype}, {designator}), '
                          f'sizeof((({ctype} *)0)->{designator}));')
     for name in defines():
-        lines.append(f'    printf("#define {name} %lld\\n", (long long)({name}));')
+        # Unsigned: some are 64-bit masks (XEN_RR_NO_FRAME), and cffi's values are.
+        lines.append(f'    printf("#define {name} %llu\\n", (unsigned long long)({name}));')
     return "\n".join(lines + ["    return 0;", "}"]) + "\n"
 
 
@@ -81,6 +82,29 @@ def test_the_rr_op_fits_the_domctl_union():
                for _, f in dict(ffi.typeof("struct xen_domctl_rr_op").fields)["u"].type.fields}
     assert ffi.sizeof("struct xen_domctl_rr_op") <= 128, f"rr_op's union members: {members}"
     assert ffi.sizeof("struct xen_domctl") == 144
+
+
+def offsets(ctype: str, names: str) -> list[int]:
+    return [ffi.offsetof(ctype, name) for name in names.split()]
+
+
+def test_the_frame_plan_vcpu_context_and_mmapbatch_layouts():
+    """What the header comparison says of the structs a replay's start needs, held here
+    too: that comparison needs the series, with the frame plan, applied."""
+    assert ffi.sizeof("struct xen_rr_frames") == 64
+    assert offsets("struct xen_rr_frames", "start nr flags mfns pfns count busy pad handle") == [
+        0, 8, 12, 16, 24, 32, 40, 44, 48]
+    assert ffi.sizeof("struct xen_domctl_vcpucontext") == 16
+    assert ffi.offsetof("struct xen_domctl_vcpucontext", "ctxt") == 8
+    assert ffi.sizeof("struct vcpu_guest_context") == 5168
+    assert offsets("struct vcpu_guest_context", "flags user_regs trap_ctxt kernel_sp ctrlreg "
+                   "debugreg syscall_callback_eip vm_assist fs_base gs_base_user") == [
+        512, 520, 720, 4976, 4984, 5048, 5128, 5136, 5144, 5160]
+    assert ffi.sizeof("struct cpu_user_regs") == 200
+    assert offsets("struct cpu_user_regs", "rip eip ip rsp spl ah gs") == [
+        128, 128, 128, 152, 152, 81, 192]
+    assert ffi.sizeof("struct privcmd_mmapbatch_v2") == 32
+    assert offsets("struct privcmd_mmapbatch_v2", "num dom addr arr err") == [0, 4, 8, 16, 24]
 
 
 def test_the_ring_entry_packer_lays_out_bytes_as_the_cdef_does():

@@ -17,6 +17,9 @@ from xenrr.hypercalls.errors import raise_for
     (errno.ENOENT, rr.DISABLE, errors.DomainStateError, "not enabled"),
     (errno.ESRCH, rr.DISABLE, errors.NoSuchDomainError, "no such domain"),
     (errno.EACCES, None, errors.InterfaceMismatchError, "interface version"),
+    (errno.EOPNOTSUPP, rr.GET_FRAMES, errors.DomainStateError, "not a PV domain"),
+    (errno.EOPNOTSUPP, rr.PLAN, errors.InterfaceMismatchError, "no frame plans"),
+    (errno.ENOMEM, rr.PLAN, errors.HypercallError, "out of memory for the plan"),
 ])
 def test_an_errno_means_what_its_operation_says(err, meanings, cls, text):
     with pytest.raises(cls, match=text) as caught:

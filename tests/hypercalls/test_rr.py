@@ -52,7 +52,8 @@ def test_an_answer_stays_valid_while_other_calls_are_made():
 def test_get_info_answers_the_branch_counter():
     info = RrControl(RrXen()).info()
     assert info == RrInfo(lib.XEN_RR_INTERFACE_VERSION,
-                          frozenset({"pv", "pos_sync_entry", "pos_branch", "record", "crew"}),
+                          frozenset({"pv", "pos_sync_entry", "pos_branch", "record", "crew",
+                                     "frame_plan"}),
                           8, "available", EVENT, SKID)
     assert info.position_modes == ("sync-entry", "branch")
     assert info.branch_reason is None
@@ -74,10 +75,10 @@ def test_each_reason_is_a_sentence_of_its_own():
 
 
 def test_a_xen_of_another_interface_version_is_refused():
-    for version in (5, 7):
+    for version in (6, 8):
         with pytest.raises(InterfaceMismatchError, match=f"^the hypervisor speaks "
                                                          f"xenrr interface {version}, this xenrr "
-                                                         "speaks 6: rebuild one of them$"):
+                                                         "speaks 7: rebuild one of them$"):
             RrControl(RrXen(version=version)).info()
 
 

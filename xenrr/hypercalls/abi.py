@@ -1,11 +1,14 @@
 """The binary interface xenrr speaks to Xen: one definition, in C syntax, for cffi.
 
 The text below mirrors Xen's public headers (xen/include/public/domctl.h,
-sysctl.h, memory.h and version.h of Xen 4.17 with hypervisor-patches/ applied,
-and Linux's include/uapi/xen/privcmd.h and evtchn.h) for exactly what xenrr
+sysctl.h, memory.h, version.h and arch-x86/xen.h of Xen 4.17 with
+hypervisor-patches/ applied, as the tools of an x86_64 dom0 see them, and
+Linux's include/uapi/xen/privcmd.h and evtchn.h) for exactly what xenrr
 uses. It is parsed by cffi, so sizes, offsets and constants come from it and
 nowhere else in Python; tests/hypercalls/test_abi.py compiles Xen's own
 headers and fails if any struct layout or #define here differs from them.
+A guest handle (XEN_GUEST_HANDLE_64) is a uint64_t here: on x86_64 it is one
+pointer, which the caller sets to a hypercall buffer's address.
 """
 
 import struct
@@ -28,6 +31,14 @@ struct privcmd_mmap_resource {
     uint64_t addr;
 };
 
+struct privcmd_mmapbatch_v2 {
+    uint32_t num;
+    uint16_t dom;
+    uint64_t addr;
+    const uint64_t *arr;    /* xen_pfn_t: unsigned long on x86_64 */
+    int *err;
+};
+
 /* Linux include/uapi/xen/evtchn.h */
 struct ioctl_evtchn_bind_interdomain {
     uint32_t remote_domain;
@@ -39,6 +50,65 @@ struct ioctl_evtchn_bind_interdomain {
 #define __HYPERVISOR_sysctl 35
 #define __HYPERVISOR_domctl 36
 typedef uint16_t domid_t;
+
+/* xen/include/public/arch-x86/xen-x86_64.h and arch-x86/xen.h, for tools on
+   x86_64 (__XEN_TOOLS__: every register under each of its names) */
+struct cpu_user_regs {
+    union { uint64_t r15; uint32_t r15d; uint16_t r15w; uint8_t r15b; };
+    union { uint64_t r14; uint32_t r14d; uint16_t r14w; uint8_t r14b; };
+    union { uint64_t r13; uint32_t r13d; uint16_t r13w; uint8_t r13b; };
+    union { uint64_t r12; uint32_t r12d; uint16_t r12w; uint8_t r12b; };
+    union { uint64_t rbp; uint32_t ebp; uint16_t bp; uint8_t bpl; };
+    union { uint64_t rbx; uint32_t ebx; uint16_t bx; struct { uint8_t bl; uint8_t bh; }; };
+    union { uint64_t r11; uint32_t r11d; uint16_t r11w; uint8_t r11b; };
+    union { uint64_t r10; uint32_t r10d; uint16_t r10w; uint8_t r10b; };
+    union { uint64_t r9; uint32_t r9d; uint16_t r9w; uint8_t r9b; };
+    union { uint64_t r8; uint32_t r8d; uint16_t r8w; uint8_t r8b; };
+    union { uint64_t rax; uint32_t eax; uint16_t ax; struct { uint8_t al; uint8_t ah; }; };
+    union { uint64_t rcx; uint32_t ecx; uint16_t cx; struct { uint8_t cl; uint8_t ch; }; };
+    union { uint64_t rdx; uint32_t edx; uint16_t dx; struct { uint8_t dl; uint8_t dh; }; };
+    union { uint64_t rsi; uint32_t esi; uint16_t si; uint8_t sil; };
+    union { uint64_t rdi; uint32_t edi; uint16_t di; uint8_t dil; };
+    uint32_t error_code;
+    uint32_t entry_vector;
+    union { uint64_t rip; uint32_t eip; uint16_t ip; };
+    uint16_t cs, _pad0[1];
+    uint8_t  saved_upcall_mask;
+    uint8_t  _pad1[3];
+    union { uint64_t rflags; uint32_t eflags; uint16_t flags; };
+    union { uint64_t rsp; uint32_t esp; uint16_t sp; uint8_t spl; };
+    uint16_t ss, _pad2[3];
+    uint16_t es, _pad3[3];
+    uint16_t ds, _pad4[3];
+    uint16_t fs, _pad5[3];
+    uint16_t gs, _pad6[3];
+};
+
+struct trap_info {
+    uint8_t       vector;
+    uint8_t       flags;
+    uint16_t      cs;
+    unsigned long address;
+};
+
+struct vcpu_guest_context {
+    struct { char x[512]; } fpu_ctxt;
+    unsigned long flags;
+    struct cpu_user_regs user_regs;
+    struct trap_info trap_ctxt[256];
+    unsigned long ldt_base, ldt_ents;
+    unsigned long gdt_frames[16], gdt_ents;
+    unsigned long kernel_ss, kernel_sp;
+    unsigned long ctrlreg[8];
+    unsigned long debugreg[8];
+    unsigned long event_callback_eip;
+    unsigned long failsafe_callback_eip;
+    unsigned long syscall_callback_eip;
+    unsigned long vm_assist;
+    uint64_t      fs_base;
+    uint64_t      gs_base_kernel;
+    uint64_t      gs_base_user;
+};
 
 /* xen/include/public/version.h */
 #define XENVER_version 0
@@ -88,6 +158,7 @@ struct xen_sysctl {
 #define XEN_DOMCTL_unpausedomain 4
 #define XEN_DOMCTL_getdomaininfo 5
 #define XEN_DOMCTL_shadow_op 10
+#define XEN_DOMCTL_getvcpucontext 13
 #define XEN_DOMCTL_getvcpuinfo 14
 #define XEN_DOMCTL_rr_op 87
 
@@ -155,7 +226,7 @@ struct xen_domctl_getvcpuinfo {
     uint32_t cpu;
 };
 
-#define XEN_RR_INTERFACE_VERSION 6
+#define XEN_RR_INTERFACE_VERSION 7
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2
@@ -163,6 +234,8 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_DOMCTL_RR_OP_set_frame_access 4
 #define XEN_DOMCTL_RR_OP_query_frame 5
 #define XEN_DOMCTL_RR_OP_get_ring 6
+#define XEN_DOMCTL_RR_OP_get_frames 7
+#define XEN_DOMCTL_RR_OP_plan_frames 8
 #define XEN_RR_MODE_off 0
 #define XEN_RR_MODE_record 1
 #define XEN_RR_MODE_replay 2
@@ -175,6 +248,7 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_RR_FEATURE_replay 16
 #define XEN_RR_FEATURE_per_vcpu_shadows 32
 #define XEN_RR_FEATURE_crew 64
+#define XEN_RR_FEATURE_frame_plan 128
 #define XEN_RR_ENABLE_crew 1
 #define XEN_RR_ACCESS_none 0
 #define XEN_RR_ACCESS_read 1
@@ -183,6 +257,11 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_RR_FRAME_at_position 1
 #define XEN_RR_FRAME_pending 2
 #define XEN_RR_MAX_PENDING 16
+#define XEN_RR_PLAN_BATCH 512
+#define XEN_RR_NO_FRAME 0xffffffffffffffff
+#define XEN_RR_FRAME_BUSY 0x8000000000000000
+#define XEN_RR_PLAN_new 1
+#define XEN_RR_PLAN_drop 2
 #define XEN_RR_RING_wait 1
 #define XEN_RR_BRANCH_available 0
 #define XEN_RR_BRANCH_no_counter 1
@@ -245,6 +324,18 @@ struct xen_rr_ring_info {
     uint32_t pad;
 };
 
+struct xen_rr_frames {
+    uint64_t start;
+    uint32_t nr;
+    uint32_t flags;
+    uint64_t mfns;          /* XEN_GUEST_HANDLE_64(uint64) */
+    uint64_t pfns;
+    uint64_t count;
+    uint32_t busy;
+    uint32_t pad;
+    uint8_t  handle[16];
+};
+
 struct xen_rr_ring_header {
     uint64_t prod;
     uint64_t cons;
@@ -267,7 +358,13 @@ struct xen_domctl_rr_op {
         struct xen_rr_stats stats;
         struct xen_rr_frame frame;
         struct xen_rr_ring_info ring;
+        struct xen_rr_frames frames;
     } u;
+};
+
+struct xen_domctl_vcpucontext {
+    uint32_t vcpu;
+    uint64_t ctxt;          /* XEN_GUEST_HANDLE_64(vcpu_guest_context_t) */
 };
 
 struct xen_domctl {
@@ -277,6 +374,7 @@ struct xen_domctl {
     uint16_t _pad[3];
     union {
         struct xen_domctl_getdomaininfo getdomaininfo;
+        struct xen_domctl_vcpucontext vcpucontext;
         struct xen_domctl_getvcpuinfo getvcpuinfo;
         struct xen_domctl_shadow_op shadow_op;
         struct xen_domctl_rr_op rr_op;

@@ -1,10 +1,12 @@
 """XEN_DOMCTL: domain control hypercalls, the struct xen_domctl in a hypercall buffer."""
 
+import errno
 from dataclasses import dataclass
 
+from xenrr.errors import UsageError
 from xenrr.hypercalls.abi import ffi, lib
-from xenrr.hypercalls.errors import NoSuchDomainError
-from xenrr.hypercalls.privcmd import Privcmd
+from xenrr.hypercalls.errors import DomainStateError, NoSuchDomainError
+from xenrr.hypercalls.privcmd import PAGE, HypercallBuffer, Privcmd
 
 
 def domctl(privcmd: Privcmd, cmd: int, domid: int, fill=None, *, what: str, meanings=None):
@@ -120,6 +122,30 @@ def getvcpuinfo(privcmd: Privcmd, domid: int, vcpu: int) -> VcpuInfo:
                  what=f"vCPU {vcpu} of domain {domid}")
     info = out.u.getvcpuinfo
     return VcpuInfo(vcpu, bool(info.online), info.cpu_time)
+
+
+VCPUCONTEXT = {
+    errno.EINVAL: (UsageError, "no such vCPU"),
+    errno.ENODATA: (DomainStateError, "the vCPU was never brought up"),
+}
+
+
+def getvcpucontext(privcmd: Privcmd, domid: int, vcpu: int) -> bytes:
+    """A vCPU's registers, as the raw struct vcpu_guest_context of a 64-bit PV domain
+    (XEN_DOMCTL_getvcpucontext).
+
+    The context is bigger than a page: Xen writes it into a buffer of its
+    own, which the domctl (in privcmd's buffer) points to.
+    """
+    size = ffi.sizeof("struct vcpu_guest_context")
+    context = HypercallBuffer(pages=-(-size // PAGE))
+
+    def fill(u):
+        u.vcpucontext.vcpu = vcpu
+        u.vcpucontext.ctxt = context.addr
+    domctl(privcmd, lib.XEN_DOMCTL_getvcpucontext, domid, fill,
+           what=f"context of vCPU {vcpu} of domain {domid}", meanings=VCPUCONTEXT)
+    return bytes(ffi.buffer(context.view("struct vcpu_guest_context")))
 
 
 def enable_shadow(privcmd: Privcmd, domid: int, pool_mb: int) -> int:

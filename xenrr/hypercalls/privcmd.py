@@ -34,33 +34,45 @@ _libc = _libc_ffi.dlopen(None)
 
 
 class HypercallBuffer:
-    """One page of hypercall-safe memory; `addr` is what goes into an argument."""
+    """`pages` pages of hypercall-safe memory; `addr` is what goes into an argument.
 
-    def __init__(self):
-        try:
-            fd = os.open(HYPERCALL_BUFFERS, os.O_RDWR | os.O_CLOEXEC)
-        except OSError:
-            fd = None
-        if fd is not None:
-            try:
-                self._map = mmap.mmap(fd, PAGE)
-            finally:
-                os.close(fd)
-        else:
-            self._map = mmap.mmap(-1, PAGE)
+    /dev/xen/hypercall gives one open file 64 pages at most (the `limit` of
+    Linux's privcmd-buf): a bigger buffer, such as a domain's frame list,
+    is locked anonymous memory even where the device exists.
+    """
+
+    def __init__(self, pages: int = 1):
+        self.size = pages * PAGE
+        self._map = self._device_pages()
+        locked = self._map is None
+        if locked:
+            self._map = mmap.mmap(-1, self.size)
             self._map.madvise(mmap.MADV_DONTFORK)
         self._cdata = ffi.from_buffer(self._map)
         self.addr = int(ffi.cast("uintptr_t", self._cdata))
-        if fd is None and _libc.mlock(_libc_ffi.cast("void *", self.addr), PAGE) != 0:
+        if locked and _libc.mlock(_libc_ffi.cast("void *", self.addr), self.size) != 0:
             raise NotPrivilegedError(f"cannot lock a hypercall buffer in memory: "
                                      f"{os.strerror(_libc_ffi.errno)}")
+
+    def _device_pages(self) -> mmap.mmap | None:
+        """The buffer from /dev/xen/hypercall; None where there is none or it refuses the size."""
+        try:
+            fd = os.open(HYPERCALL_BUFFERS, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            return mmap.mmap(fd, self.size)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     def view(self, ctype: str):
         """The buffer seen as a pointer to ctype (the struct a hypercall reads)."""
         return ffi.cast(ctype + " *", self._cdata)
 
     def clear(self) -> None:
-        self._map[:] = bytes(PAGE)
+        self._map[:] = bytes(self.size)
 
 
 class Privcmd:

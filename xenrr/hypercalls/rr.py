@@ -4,7 +4,11 @@ Each operation carries the meaning of each errno the hypervisor documents
 for it (public/domctl.h), so a refusal reaches the user as a sentence.
 """
 
+import contextlib
 import errno
+import uuid
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
@@ -12,7 +16,7 @@ from xenrr.hypercalls.abi import RR_ACCESS, RR_BRANCH, RR_FEATURES, RR_MODES, ff
 from xenrr.hypercalls.domctl import domctl
 from xenrr.hypercalls.errors import (NO_XENRR, DomainStateError, InterfaceMismatchError,
                                      NoXenrrSupportError, NotPrivilegedError, PositionModeError)
-from xenrr.hypercalls.privcmd import Privcmd
+from xenrr.hypercalls.privcmd import PAGE, HypercallBuffer, Privcmd
 from xenrr.errors import HypercallError, UsageError, XenrrError
 
 # What every rr_op errno means, whatever the sub-operation.
@@ -83,6 +87,26 @@ RING = {**COMMON, **{
     errno.EOPNOTSUPP: (DomainStateError, "the domain is not recorded with CREW: only then "
                                          "does Xen keep log rings"),
 }}
+
+
+GET_FRAMES = {**COMMON, **{
+    errno.EOPNOTSUPP: (DomainStateError, "not a PV domain, or this hypervisor has no frame "
+                                         "plans (rr interface 7)"),
+    errno.EINVAL: (HypercallError, "Xen rejected the arguments"),
+}}
+PLAN = {**COMMON, **{
+    errno.EOPNOTSUPP: (InterfaceMismatchError, "this hypervisor has no frame plans (rr "
+                                               "interface 7): rebuild it from "
+                                               "hypervisor-patches/"),
+    errno.EINVAL: (HypercallError, "Xen rejected the plan (more pfns than it plans at once, "
+                                   "or an mfn out of range)"),
+    errno.EEXIST: (DomainStateError, "a pfn of it is already planned"),
+    errno.ENOMEM: (HypercallError, "Xen is out of memory for the plan"),
+    errno.ENOENT: (DomainStateError, "no plan is being made: it was dropped meanwhile"),
+}}
+
+# Bytes of one entry of a frame list (xen_rr_frames.mfns).
+_MFN = ffi.sizeof("uint64_t")
 
 
 class RingInfo(NamedTuple):
@@ -287,3 +311,77 @@ class RrControl:
         return DomainStats(RR_MODES.get(first.mode, str(first.mode)), first.nr_vcpus,
                            first.shadow_mb,
                            tuple(VcpuStats(**{n: getattr(s, n) for n in names}) for s in raw))
+
+    def frames(self, domid: int) -> array:
+        """The machine frame at each pfn of a PV domain ('Q' entries, XEN_RR_NO_FRAME
+        where it has none): what a replay must start it on.
+
+        Xen fills as many entries as the buffer holds and says how many the
+        domain needs: a call without a buffer sizes it, and a call that finds
+        the domain grew meanwhile (it need not be paused) is made again with
+        a bigger one.
+        """
+        buffer, nr = None, 0
+        while True:
+            def fill(u):
+                u.frames.nr = nr
+                u.frames.mfns = buffer.addr if buffer else 0
+            out = self._op(domid, lib.XEN_DOMCTL_RR_OP_get_frames, f"frames of domain {domid}",
+                           GET_FRAMES, fill, answer="frames")
+            if out.pfns <= nr:
+                break
+            buffer = HypercallBuffer(pages=-(-out.pfns * _MFN // PAGE))
+            nr = buffer.size // _MFN
+        mfns = array("Q")
+        if out.pfns:
+            mfns.frombytes(ffi.buffer(buffer.view("uint64_t"), out.pfns * _MFN))
+        return mfns
+
+    def plan_frames(self, handle: bytes, mfns: Sequence[int]) -> list[int]:
+        """Plan frame mfns[pfn] at each pfn for the domain to be created with `handle`
+        (its 16-byte uuid); XEN_RR_NO_FRAME leaves a pfn out. The pfns whose frame
+        is not free, sorted: the plan holds the others.
+
+        Xen takes the free frames out of its heap at once, for that domain's
+        populate_physmap, and drops any plan made before (there is one at a
+        time, host-wide: the domctl names dom0). Its entries go in batches,
+        the first starting the plan; a batch refused leaves no plan.
+        """
+        if len(handle) != 16:
+            raise UsageError(f"a domain handle is 16 bytes, not {len(handle)}")
+        if not mfns:
+            raise UsageError("a frame plan needs at least one pfn")
+        name = uuid.UUID(bytes=bytes(handle))
+        buffer = HypercallBuffer(pages=-(-lib.XEN_RR_PLAN_BATCH * _MFN // PAGE))
+        entries = buffer.view("uint64_t")
+        busy = []
+        try:
+            for start in range(0, len(mfns), lib.XEN_RR_PLAN_BATCH):
+                batch = mfns[start:start + lib.XEN_RR_PLAN_BATCH]
+                entries[0:len(batch)] = batch
+
+                def fill(u, start=start, nr=len(batch)):
+                    u.frames.start = start
+                    u.frames.nr = nr
+                    u.frames.mfns = buffer.addr
+                    if start == 0:
+                        u.frames.flags = lib.XEN_RR_PLAN_new
+                        u.frames.pfns = len(mfns)
+                        ffi.memmove(u.frames.handle, bytes(handle), 16)
+                out = self._op(0, lib.XEN_DOMCTL_RR_OP_plan_frames,
+                               f"frame plan for domain {name}, pfns {start:#x}-"
+                               f"{start + len(batch) - 1:#x}", PLAN, fill, answer="frames")
+                if out.busy:
+                    busy += [start + i for i, mfn in enumerate(ffi.unpack(entries, len(batch)))
+                             if mfn != lib.XEN_RR_NO_FRAME and mfn & lib.XEN_RR_FRAME_BUSY]
+        except BaseException:
+            with contextlib.suppress(XenrrError):
+                self.drop_plan()
+            raise
+        return busy
+
+    def drop_plan(self) -> None:
+        """Drop the frame plan, if any: the frames no domain took go back to Xen's heap."""
+        def fill(u):
+            u.frames.flags = lib.XEN_RR_PLAN_drop
+        self._op(0, lib.XEN_DOMCTL_RR_OP_plan_frames, "drop the frame plan", PLAN, fill)

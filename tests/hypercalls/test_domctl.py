@@ -1,0 +1,61 @@
+"""getvcpucontext: a context bigger than a page, written where the domctl points."""
+
+import errno
+
+import pytest
+
+from tests.hypercalls.test_rr import DOMCTL
+from xenrr.errors import UsageError
+from xenrr.hypercalls.abi import ffi, lib
+from xenrr.hypercalls.domctl import getvcpucontext
+from xenrr.hypercalls.errors import DomainStateError, raise_for
+from xenrr.hypercalls.privcmd import PAGE, HypercallBuffer
+
+SIZE = ffi.sizeof("struct vcpu_guest_context")
+
+
+class ContextXen:
+    """Answers XEN_DOMCTL_getvcpucontext as Xen does for a domain of `vcpus` vCPUs, of
+    which `down` were never brought up: each byte of a context is its offset's low byte
+    plus the vCPU's number, and rip the vCPU's number times 0x1000."""
+
+    def __init__(self, vcpus=2, down=()):
+        self.vcpus = vcpus
+        self.down = set(down)
+        self.buffer = HypercallBuffer()
+        self.contexts = []   # the address each call named
+
+    def hypercall(self, op, addr, *, what, meanings=None):
+        d = self.buffer.view("struct xen_domctl")
+        assert (op, addr, d.cmd) == (DOMCTL, self.buffer.addr, lib.XEN_DOMCTL_getvcpucontext)
+        vcpu, ctxt = d.u.vcpucontext.vcpu, d.u.vcpucontext.ctxt
+        self.contexts.append(ctxt)
+        if vcpu >= self.vcpus:
+            raise_for(errno.EINVAL, what, meanings)
+        if vcpu in self.down:
+            raise_for(errno.ENODATA, what, meanings)
+        ffi.memmove(ffi.cast("char *", ctxt), bytes((i + vcpu) % 256 for i in range(SIZE)),
+                    SIZE)
+        ffi.cast("struct vcpu_guest_context *", ctxt).user_regs.rip = vcpu * 0x1000
+        return 0
+
+
+def test_the_context_comes_whole_from_a_buffer_of_its_own():
+    xen = ContextXen()
+    raw = getvcpucontext(xen, 7, 1)
+    assert len(raw) == SIZE > PAGE
+    context = ffi.new("struct vcpu_guest_context *")
+    ffi.memmove(context, raw, SIZE)
+    assert context.user_regs.rip == 0x1000
+    assert raw[-1] == (SIZE - 1 + 1) % 256
+    ctxt, = xen.contexts
+    assert ctxt % PAGE == 0 and ctxt != xen.buffer.addr
+
+
+@pytest.mark.parametrize("vcpu, cls, message", [
+    (2, UsageError, "no such vCPU"),
+    (1, DomainStateError, "the vCPU was never brought up"),
+])
+def test_a_context_xen_does_not_give_says_why(vcpu, cls, message):
+    with pytest.raises(cls, match=f"^context of vCPU {vcpu} of domain 7: {message}$"):
+        getvcpucontext(ContextXen(down={1}), 7, vcpu)
