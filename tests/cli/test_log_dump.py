@@ -53,8 +53,9 @@ def test_unknown_type(trace, capsys):
     path, _ = trace
     assert main(["log", "dump", "--type", "bogus", str(path)]) == 1
     assert capsys.readouterr() == ("", "xenrr: unknown record type 'bogus' (known: trace_header, "
-                                       "vcpu_state, end_of_trace, crew_event, constraint, crew_place, "
-                                       "async_input, rdtsc, time_update, dma, digest)\n")
+                                       "vcpu_state, end_of_trace, start_frames, crew_event, "
+                                       "constraint, crew_place, async_input, rdtsc, time_update, "
+                                       "dma, digest)\n")
 
 
 def test_a_truncated_trace_dumps_what_it_can_then_says_what_was_lost(trace, capsys):

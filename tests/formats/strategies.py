@@ -20,9 +20,10 @@ def _member(m):
         return st.sampled_from(list(m.intenum))
     if m.kind == "int":
         return _scalar(m.code)
-    if m.kind == "struct":
+    if m.kind in ("struct", "array"):
         cls = _VALUE_CLASSES[m.layout.name]
-        return st.builds(cls, *[_scalar(f.code) for f in m.layout.fixed])
+        value = st.builds(cls, *[_scalar(f.code) for f in m.layout.fixed])
+        return value if m.kind == "struct" else st.lists(value, max_size=8).map(tuple)
     if m.kind == "string":
         return _TEXT
     return st.binary(max_size=64)
@@ -33,6 +34,6 @@ def records(draw, cls):
     """A valid record of cls: every field drawn from its type, length fields matching their data."""
     values = {m.name: draw(_member(m)) for m in cls.LAYOUT.members if m.kind != "reserved"}
     for m in cls.LAYOUT.tail:
-        if m.kind == "bytes" and m.length_field:
+        if m.kind in ("bytes", "array") and m.length_field:
             values[m.length_field] = len(values[m.name])
     return cls(**values)

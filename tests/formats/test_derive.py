@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
-from construct import Bytes, Int8ub, Int32ub, Int32ul, Int64ul, PascalString, Struct, this
+from construct import (Array, Bytes, GreedyBytes, Int8ub, Int32ub, Int32ul, Int64ul, PascalString,
+                       Struct, this)
 
-from xenrr.formats import CrewEvent, Dma, TraceHeader
+from xenrr.formats import CrewEvent, Dma, StartFrames, TraceHeader
 from xenrr.formats.derive import Layout
+from xenrr.formats.records import POSITION
 
 
 def test_crew_event_layout():
@@ -29,11 +31,29 @@ def test_tails():
     assert TraceHeader.LAYOUT.tail[0].offset == 32 and TraceHeader.LAYOUT.tail[1].offset is None
 
 
+def test_an_array_of_small_structs():
+    layout = StartFrames.LAYOUT
+    assert [(m.name, m.offset, m.size, m.kind) for m in layout.members] == [
+        ("first_pfn", 0, 8, "int"), ("count", 8, 4, "int"), ("reserved", 12, 4, "reserved"),
+        ("entries", 16, None, "array")]
+    assert (layout.size, layout.fmt, layout.flat_names) == (16, "<QI4x", ("first_pfn", "count"))
+    assert layout.dtype == np.dtype({"names": ["first_pfn", "count"], "formats": ["<u8", "<u4"],
+                                     "offsets": [0, 8], "itemsize": 16})
+    entries = layout.tail[0]
+    assert (entries.length_field, entries.label) == ("count", "StartFrame[count]")
+    assert (entries.layout.name, entries.layout.size, entries.layout.fmt) == ("StartFrame", 16, "<QQ")
+    assert entries.layout.dtype == np.dtype([("mfn", "<u8"), ("digest", "<u8")])
+
+
 @pytest.mark.parametrize("definition, message", [
     (Struct("a" / Int32ul, "b" / Bytes(4)), "is not a construct the trace format derives from"),
     (Struct("n" / Int32ul, "d" / Bytes(this.n), "x" / Int32ul), "fixed-size member after a variable"),
     (Struct("a" / Int32ul, "b" / Int32ub), "mixed byte order"),
     (Struct("s" / Struct("t" / PascalString(Int8ub, "utf8"))), "must be flat and fixed-size"),
+    (Struct("a" / Array(2, Struct("x" / Int64ul))), "is not a construct the trace format derives"),
+    (Struct("n" / Int32ul, "a" / Array(this.n, Int64ul)), "is not a construct the trace format"),
+    (Struct("n" / Int32ul, "a" / Array(this.n, Struct("p" / POSITION))), "must be flat and fixed"),
+    (Struct("n" / Int32ul, "a" / Array(this.n, Struct("d" / GreedyBytes))), "must be flat and fixed"),
     (Struct("a" / Int64ul, "f" / Int32ul), None),
 ])
 def test_what_derivation_refuses(definition, message):

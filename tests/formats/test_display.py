@@ -1,6 +1,6 @@
 """The pretty-printer: templates for text, spec names for JSON."""
 
-from xenrr.formats import CrewEvent, Dma, Position
+from xenrr.formats import INVALID_MFN, CrewEvent, Dma, Position, StartFrame, StartFrames
 from xenrr.formats.display import describe, to_json
 
 from tests.formats.traces import one_of_each
@@ -18,6 +18,20 @@ def test_text():
         "dma actor 0xffff0000 GRANT_COPY gfn 0x55+0x100 <5 bytes> at 1@0x0",
         "digest vcpu 1 registers 0x0000000000abcdef memory 0x0000000000000123 at 15@0xffffffff81000000",
     ]
+
+
+START = StartFrames(first_pfn=0x1000, count=2, entries=(StartFrame(0x5432, 0xABC),
+                                                        StartFrame(INVALID_MFN, 0)))
+
+
+def test_start_frames_show_their_pfns_not_every_entry():
+    assert str(START) == "start_frames pfns 0x1000+2"
+    assert str(START.entries[0]) == "0x5432 0x0000000000000abc"
+
+
+def test_start_frames_json_lists_every_entry():
+    assert to_json(START) == {"type": "start_frames", "first_pfn": 0x1000, "count": 2, "entries": [
+        {"mfn": 0x5432, "digest": 0xABC}, {"mfn": INVALID_MFN, "digest": 0}]}
 
 
 def test_unknown_enum_values_show_their_number():

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xenrr.formats import (BY_NAME, BY_TYPE, RECORD_CLASSES, Constraint, CrewEvent, Dma, Position,
-                           RecordError, TraceHeader)
+from xenrr.formats import (BY_NAME, BY_TYPE, INVALID_MFN, RECORD_CLASSES, Constraint, CrewEvent,
+                           Dma, Position, RecordError, StartFrame, StartFrames, TraceHeader)
 from xenrr.formats.enums import ConfigKind, CrewState, DmaKind, GuestType, PositionMode
 from xenrr.formats.derive import named
 from xenrr.formats.recordtype import RECORD_HEADER, define, value_class
@@ -97,6 +97,42 @@ def test_trace_header_bytes():
     )
 
 
+def test_start_frames_bytes():
+    record = StartFrames(first_pfn=0x1000, count=2,
+                         entries=(StartFrame(mfn=0x12345, digest=0x0102030405060708),
+                                  StartFrame(mfn=INVALID_MFN, digest=0)))
+    assert StartFrames.CODEC.frame(record) == bytes.fromhex(
+        "04005258"          # type 0x58520004 (start_frames)
+        "30000000"          # length 48 = 16 fixed + 2 * 16
+        "0010000000000000"  # first_pfn 0x1000
+        "02000000"          # count 2
+        "00000000"          # reserved
+        "4523010000000000"  # entries[0].mfn 0x12345
+        "0807060504030201"  # entries[0].digest
+        "ffffffffffffffff"  # entries[1].mfn INVALID_MFN: no frame at pfn 0x1001
+        "0000000000000000"  # entries[1].digest 0
+    )
+    assert StartFrames.CODEC.decode(StartFrames.CODEC.frame(record), 8, 48) == record
+    assert not StartFrames.OPTIONAL and StartFrames.ORIGIN == "toolstack" and StartFrames.ACTOR is None
+
+
+def test_start_frames_entries_are_checked_against_count():
+    with pytest.raises(RecordError, match="cannot encode start_frames record: count field 3 but "
+                                          "2 elements"):
+        StartFrames.CODEC.frame(StartFrames(0, 3, (StartFrame(1, 2), StartFrame(3, 4))))
+    with pytest.raises(RecordError, match="cannot encode start_frames record: "):
+        StartFrames.CODEC.frame(StartFrames(0, 1, (StartFrame(-1, 2),)))
+    with pytest.raises(RecordError, match="cannot encode start_frames record: "):
+        StartFrames.CODEC.frame(StartFrames(0, 1, ((1, 2, 3),)))
+    framed = StartFrames.CODEC.frame(StartFrames(0, 1, (StartFrame(1, 2),)))
+    with pytest.raises(RecordError, match=r"start_frames: expected a body of 16 \+ 1 \* 16 bytes, "
+                                          "got 40"):
+        StartFrames.CODEC.decode(framed + bytes(8), 8, 40)
+    with pytest.raises(RecordError, match="start_frames: expected a body of at least 16 bytes, "
+                                          "got 8"):
+        StartFrames.CODEC.decode(framed, 8, 8)
+
+
 def test_a_trace_header_that_says_no_config_kind_is_untagged():
     """As every writer wrote before config_kind existed; tests and benchmarks leave it out."""
     record = TraceHeader(domid=5, vcpus=2, guest_type=GuestType.PV,
@@ -131,17 +167,30 @@ def test_codec_round_trip_agrees_with_construct(cls, data):
     assert framed[RECORD_HEADER.size + length:] == bytes(len(framed) - RECORD_HEADER.size - length)
     body = framed[RECORD_HEADER.size:RECORD_HEADER.size + length]
     assert cls.CODEC.decode(framed, RECORD_HEADER.size, length) == record
-    as_dict = {k: v._asdict() if hasattr(v, "_asdict") else v for k, v in record._asdict().items()}
+    as_dict = {m.name: _as_construct(m, getattr(record, m.name))
+               for m in cls.LAYOUT.members if m.kind != "reserved"}
     assert cls.LAYOUT.definition.build(as_dict) == body
     parsed = cls.LAYOUT.definition.parse(body)
     for m in cls.LAYOUT.members:
         value, got = getattr(record, m.name, None), parsed[m.name]
         if m.kind == "struct":
             assert {k: got[k] for k in value._fields} == value._asdict()
+        elif m.kind == "array":
+            assert [{k: g[k] for k in v._fields} for g, v in zip(got, value)] == [
+                v._asdict() for v in value] and len(got) == len(value)
         elif m.kind == "enum":
             assert int(got) == value
         elif m.kind != "reserved":
             assert got == value
+
+
+def _as_construct(member, value):
+    """A record's value as construct builds it: dicts for structs, lists of dicts for arrays."""
+    if member.kind == "struct":
+        return value._asdict()
+    if member.kind == "array":
+        return [element._asdict() for element in value]
+    return value
 
 
 def test_values_out_of_range_are_record_errors():

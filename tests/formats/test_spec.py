@@ -34,4 +34,15 @@ def test_the_catalogue_lists_every_record():
     assert lines[2] == ("| `0x58520001` | `trace_header` | no | >= 32 | toolstack | "
                         "The domain recorded and how; the first record of the trace. |")
     assert "| `0xd8520040` | `digest` | yes | 48 (framed 56) | Xen |" in spec.catalogue()
-    assert len(lines) == 2 + 11
+    assert "| `0x58520004` | `start_frames` | no | >= 16 | toolstack |" in spec.catalogue()
+    assert len(lines) == 2 + 12
+
+
+def test_an_array_member_names_its_element_whose_table_the_document_has():
+    blocks = spec.blocks()
+    assert "| 16 | var | `entries` | StartFrame[count] |" in blocks["record:start_frames"]
+    assert blocks["layout:StartFrame"].splitlines()[2:4] == [
+        "| 0 | 8 | `mfn` | u64 | machine frame at this pfn when recording started; INVALID_MFN "
+        "where the domain had none |",
+        "| 8 | 8 | `digest` | u64 | digest of that frame's contents then (see start_frames); 0 "
+        "where there is no frame |"]

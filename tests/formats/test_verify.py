@@ -2,12 +2,14 @@
 
 import pytest
 
-from xenrr.formats import (BY_TYPE, AsyncInput, Constraint, CrewEvent, Digest, Dma, Durability,
-                           EndOfTrace, Position, Rdtsc, TimeUpdate, TraceReader, VcpuState)
+from xenrr.formats import (BY_TYPE, INVALID_MFN, AsyncInput, Constraint, CrewEvent, Digest, Dma,
+                           Durability, EndOfTrace, Position, Rdtsc, RecordError, StartFrame,
+                           StartFrames, TimeUpdate, TraceReader, VcpuState)
 from xenrr.formats import verify as checks
 from xenrr.formats.enums import ConfigKind, EndReason, PositionMode
 from xenrr.formats.fileformat import INDEX_ENTRY_STRUCT, TRAILER_STRUCT, encode_footer
 from xenrr.formats.recordtype import RECORD_HEADER
+from xenrr.formats.startstate import gather_start_frames
 
 from tests.formats.traces import (HEADER, assemble, chunk_offsets, crew_events, framed, one_of_each,
                                   write_trace)
@@ -56,6 +58,10 @@ def test_an_intact_trace(tmp_path):
     (Digest(0, 2, 0, 0, P), "flags: expected only 0x1, got 0x2"),
     (Digest(0, 0, 0, 5, P), "mem_digest: expected 0 without DIGEST_MEMORY, got 0x5"),
     (HEADER, "expected the trace header as record 0, got it as record 1"),
+    (StartFrames(1, 1, (StartFrame(5, 6),)),
+     "first_pfn: expected 0x0, got 0x1 (pfns 0x0-0x0 missing, or records out of order)"),
+    (StartFrames(0, 2, (StartFrame(5, 6), StartFrame(INVALID_MFN, 7))),
+     "entries: pfn 0x1 has no frame: expected digest 0, got 0x7"),
 ])
 def test_record_verifiers(tmp_path, record, what):
     path = tmp_path / "t.xrr"
@@ -203,6 +209,30 @@ def test_losses_are_findings_and_excuse_the_totals(tmp_path):
     assert len(findings) == 1
     assert findings[0].where.startswith("bytes 0x") and "checksum expected" in findings[0].what
     assert findings[0].what.endswith("; chunk 1 was lost")
+
+
+def _frames(first: int, count: int) -> StartFrames:
+    return StartFrames(first, count, tuple(StartFrame(0x1000 + p, p) for p in range(first, first + count)))
+
+
+def test_start_frames_cover_the_pfns_once_each_in_order(tmp_path):
+    path = tmp_path / "t.xrr"
+    write_trace(path, [_frames(0, 4), _frames(4, 4), _frames(6, 4), _frames(12, 2), _frames(14, 1)])
+    assert [f.what for f in report_of(path).findings] == [
+        "first_pfn: expected 0x8, got 0x6 (pfn 0x6 given before: records overlap or are out of order)",
+        "first_pfn: expected 0xa, got 0xc (pfns 0xa-0xb missing, or records out of order)"]
+
+
+def test_a_start_frames_gap_after_lost_chunks_is_the_losses(tmp_path):
+    path = tmp_path / "t.xrr"
+    write_trace(path, [_frames(p, 8) for p in range(0, 64, 8)], Durability(chunk_bytes=256))
+    data = bytearray(path.read_bytes())
+    data[300] ^= 0x40
+    path.write_bytes(data)
+    findings = report_of(path).findings
+    assert len(findings) == 1 and "checksum expected" in findings[0].what
+    with TraceReader(path) as r, pytest.raises(RecordError, match="missing"):
+        gather_start_frames(r.records(frozenset({StartFrames.TYPE})))
 
 
 def test_the_listing_is_bounded(tmp_path):

@@ -9,7 +9,8 @@ the C header and the pretty-printer read the same Layout.
 The derivation understands only the constructs the definitions use: integer
 fields, enums of integer fields (made with `enum`), reserved bytes (Padding),
 nested fixed-size Structs, and, after all fixed members, byte strings sized by
-an earlier member or by the rest of the body, and length-prefixed strings.
+an earlier member or by the rest of the body, arrays of a flat fixed-size
+Struct whose count is an earlier member, and length-prefixed strings.
 Anything else is a programming error, reported when the module is imported.
 """
 
@@ -61,12 +62,13 @@ class Member:
     name: str
     offset: int | None      # None after the first variable-size member
     size: int | None        # None when variable-size
-    kind: str               # int, enum, reserved, struct, bytes, string
+    kind: str               # int, enum, reserved, struct, bytes, array, string
     doc: str
     code: str = ""          # struct code of an int or enum, or of a string's length prefix
     intenum: type[IntEnum] | None = None
-    layout: "Layout | None" = None   # the nested Struct's own layout
-    length_field: str | None = None  # bytes: the member holding its length, None for "rest of body"
+    layout: "Layout | None" = None   # struct: the nested Struct's own layout; array: its element's
+    length_field: str | None = None  # bytes: the member holding its length (None: rest of body);
+                                     # array: the member holding its element count
 
     @property
     def label(self) -> str:
@@ -81,6 +83,8 @@ class Member:
             return self.layout.name
         if self.kind == "bytes":
             return f"u8[{self.length_field}]" if self.length_field else "u8[rest of body]"
+        if self.kind == "array":
+            return f"{self.layout.name}[{self.length_field}]"
         return f"{SCALARS[self.code[1:]][0]} length + UTF-8"
 
 
@@ -151,10 +155,12 @@ def _member(owner, name, doc, core, offset) -> Member:
     if isinstance(core, cs.Padded) and isinstance(core.subcon, type(cs.Pass)):
         return Member(name, offset, core.length, "reserved", doc)
     if isinstance(core, cs.Struct):
-        layout = _NAMED.get(id(core)) or Layout(name, core)
-        if layout.tail or any(m.kind == "struct" for m in layout.members):
-            raise TypeError(f"{where}: a nested Struct must be flat and fixed-size")
+        layout = _flat_layout(where, name, core)
         return Member(name, offset, layout.size, "struct", doc, layout=layout)
+    if isinstance(core, cs.Array) and isinstance(core.subcon, cs.Struct) and callable(core.count):
+        element = _flat_layout(where, name, core.subcon)
+        return Member(name, offset, None, "array", doc, layout=element,
+                      length_field=core.count(_FieldName()))
     if isinstance(core, cs.Bytes) and not isinstance(core.length, int):
         return Member(name, offset, None, "bytes", doc, length_field=core.length(_FieldName()))
     if core is cs.GreedyBytes:
@@ -163,6 +169,14 @@ def _member(owner, name, doc, core, offset) -> Member:
         return Member(name, offset, None, "string", doc,
                       code=_scalar(where, core.subcon.lengthfield))
     raise TypeError(f"{where}: {core!r} is not a construct the trace format derives from")
+
+
+def _flat_layout(where: str, name: str, definition: cs.Struct) -> Layout:
+    """The Layout of a Struct another embeds (as a member or an array's element)."""
+    layout = _NAMED.get(id(definition)) or Layout(name, definition)
+    if layout.tail or any(m.kind == "struct" for m in layout.members):
+        raise TypeError(f"{where}: a nested Struct must be flat and fixed-size")
+    return layout
 
 
 def _scalar(where: str, field: cs.FormatField) -> str:

@@ -3,8 +3,8 @@
 Each record definition carries a format template (like the lines of
 xentrace's `formats` file), so adding a record adds no printing code. The
 values are prepared once here: enum numbers become their names, positions
-read "count@rip" (then " rcx N" when rcx is not zero), byte strings show
-their length.
+read "count@rip" (then " rcx N" when rcx is not zero), byte strings and
+arrays show their length.
 """
 
 from typing import Any
@@ -15,6 +15,8 @@ def _text_value(member, value) -> Any:
         return _enum_name(member.intenum, value)
     if member.kind == "bytes":
         return f"<{len(value)} bytes>"
+    if member.kind == "array":
+        return f"<{len(value)} entries>"
     return value
 
 
@@ -39,6 +41,8 @@ def _json_value(member, value) -> Any:
         return value._asdict()
     if member.kind == "bytes":
         return value.hex()
+    if member.kind == "array":
+        return [element._asdict() for element in value]
     return value
 
 

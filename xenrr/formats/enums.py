@@ -14,6 +14,9 @@ ACTOR_DEVICE_BASE = 0xFFFF0000
 # digest.flags
 DIGEST_MEMORY = 0x1
 
+# start_frames entries: the mfn of a pfn the domain has no frame at (Xen's INVALID_MFN)
+INVALID_MFN = 0xFFFFFFFFFFFFFFFF
+
 
 class GuestType(IntEnum):
     """The kind of domain recorded."""

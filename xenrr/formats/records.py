@@ -11,7 +11,7 @@ offset 0; fixed-size members come first, 8-byte members at 8-byte offsets;
 reserved bytes are explicit Padding, written as zero.
 """
 
-from construct import (GreedyBytes, Int8sl, Int8ul, Int16ul, Int32ul, Int64ul,
+from construct import (Array, GreedyBytes, Int8sl, Int8ul, Int16ul, Int32ul, Int64ul,
                        Bytes, Padding, PascalString, Struct, this)
 
 from xenrr.formats.derive import enum, named
@@ -22,8 +22,8 @@ from xenrr.formats.rectypes import (REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE,
                                     REC_TYPE_DIGEST, REC_TYPE_DMA,
                                     REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
-                                    REC_TYPE_TIME_UPDATE, REC_TYPE_TRACE_HEADER,
-                                    REC_TYPE_VCPU_STATE)
+                                    REC_TYPE_START_FRAMES, REC_TYPE_TIME_UPDATE,
+                                    REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE)
 
 POSITION = named("Position", Struct(
     "count" / Int64ul * "events counted in the trace's position mode since the vCPU started",
@@ -34,6 +34,14 @@ POSITION = named("Position", Struct(
 ))
 Position = value_class(POSITION, show="{count}@{rip:#x}", show_nonzero={"rcx": " rcx {rcx}"},
                        defaults={"rcx": 0})
+
+START_FRAME = named("StartFrame", Struct(
+    "mfn" / Int64ul * "machine frame at this pfn when recording started; INVALID_MFN where "
+                      "the domain had none",
+    "digest" / Int64ul * "digest of that frame's contents then (see start_frames); 0 where "
+                         "there is no frame",
+))
+StartFrame = value_class(START_FRAME, show="{mfn:#x} {digest:#018x}")
 
 TraceHeader = define(REC_TYPE_TRACE_HEADER, "TraceHeader", Struct(
     "domid" / Int32ul * "domain id of the recorded guest",
@@ -66,6 +74,16 @@ EndOfTrace = define(REC_TYPE_END_OF_TRACE, "EndOfTrace", Struct(
     "bytes" / Int64ul * "framed bytes of the records before this one",
 ), doc="The last record of a trace closed cleanly.",
    show="{reason} after {records} records, {bytes} bytes",
+   origin="toolstack")
+
+StartFrames = define(REC_TYPE_START_FRAMES, "StartFrames", Struct(
+    "first_pfn" / Int64ul * "pfn of the first entry; the entries are for consecutive pfns",
+    "count" / Int32ul * "number of entries",
+    "reserved" / Padding(4),
+    "entries" / Array(this.count, START_FRAME) * "the frame and its digest at each pfn, "
+                                                 "from first_pfn up",
+), doc="The machine frames of a run of pfns and their contents' digests when recording started.",
+   show="pfns {first_pfn:#x}+{count}",
    origin="toolstack")
 
 CrewEvent = define(REC_TYPE_CREW_EVENT, "CrewEvent", Struct(
@@ -158,7 +176,7 @@ Digest = define(REC_TYPE_DIGEST, "Digest", Struct(
    show="vcpu {vcpu} registers {reg_digest:#018x} memory {mem_digest:#018x} at {position}",
    origin="xen")
 
-RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, CrewEvent, Constraint, CrewPlace,
-                  AsyncInput, Rdtsc, TimeUpdate, Dma, Digest)
+RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, StartFrames, CrewEvent, Constraint,
+                  CrewPlace, AsyncInput, Rdtsc, TimeUpdate, Dma, Digest)
 BY_TYPE = {cls.TYPE: cls for cls in RECORD_CLASSES}
 BY_NAME = {cls.NAME: cls for cls in RECORD_CLASSES}

@@ -5,13 +5,15 @@ attributes are the spec's field names (reserved bytes are not attributes:
 they are written as zero and checked by `xenrr log verify`). The class
 carries its codec: a precompiled struct.Struct for the fixed-size part, which
 packs the framing header, the body and the padding in one call (the writer's
-hot path, spec "Record framing"), plus a trailing byte string when the
-definition ends in one; or construct itself for records with inner strings.
+hot path, spec "Record framing"), plus a trailing byte string or array of
+small structs when the definition ends in one; or construct itself for
+records with inner strings.
 """
 
 import io
 import struct
 from collections import namedtuple
+from itertools import starmap
 from operator import attrgetter
 
 import construct as cs
@@ -112,6 +114,8 @@ def _codec(cls):
         return FixedCodec(cls)
     if len(layout.tail) == 1 and layout.tail[0].kind == "bytes":
         return BytesTailCodec(cls)
+    if len(layout.tail) == 1 and layout.tail[0].kind == "array":
+        return ArrayTailCodec(cls)
     return ConstructCodec(cls)
 
 
@@ -290,6 +294,52 @@ class BytesTailCodec(_StructCodec):
             raise self._length_error(f"{self.size} + {values[self.length_at]}", length)
         data = bytes(buf[offset + self.size:offset + length])
         return self._make(values, (data,))
+
+
+class ArrayTailCodec(_StructCodec):
+    """A fixed part then an array of a small flat struct, its count in a fixed member.
+
+    Each element goes through its own precompiled struct, not construct: a
+    start_frames record holds thousands of them.
+    """
+
+    framed_size = 0
+
+    def __init__(self, cls):
+        super().__init__(cls)
+        tail = cls.LAYOUT.tail[0]
+        self.elements = attrgetter(tail.name)
+        self.element = struct.Struct(tail.layout.fmt)
+        self.make_element = _VALUE_CLASSES[tail.layout.name]._make
+        self.count_at = cls.LAYOUT.flat_names.index(tail.length_field)
+        self.header = struct.Struct("<II" + self.body.format[1:])
+
+    def frame(self, record) -> bytes:
+        """The framed record as bytes."""
+        try:
+            elements = self.elements(record)
+            values = self.flatten(record) if self.flatten else record[:-1]
+            count = values[self.count_at]
+            if count != len(elements):
+                raise ValueError(f"count field {count} but {len(elements)} elements")
+            data = b"".join(starmap(self.element.pack, elements))
+            length = self.size + len(data)
+            head = self.header.pack(self.rtype, length, *values)
+        except (struct.error, TypeError, ValueError, AttributeError) as e:
+            # without the record, which the other codecs print: it may hold thousands of elements
+            raise RecordError(f"cannot encode {self.name} record: {e}") from None
+        return head + data + _padding(length)
+
+    def decode(self, buf, offset: int, length: int):
+        """The record whose body of `length` bytes starts at buf[offset]."""
+        if length < self.size:
+            raise self._length_error(f"at least {self.size}", length)
+        values = self.body.unpack_from(buf, offset)
+        count = values[self.count_at]
+        if length != self.size + count * self.element.size:
+            raise self._length_error(f"{self.size} + {count} * {self.element.size}", length)
+        data = buf[offset + self.size:offset + length]
+        return self._make(values, (tuple(map(self.make_element, self.element.iter_unpack(data))),))
 
 
 class ConstructCodec:

@@ -16,17 +16,18 @@ from pathlib import Path
 
 from xenrr.formats import fileformat as ff
 from xenrr.formats.derive import Layout, layout_of
-from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY, ENUMS, meaning
-from xenrr.formats.records import POSITION, RECORD_CLASSES
+from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY, ENUMS, INVALID_MFN, meaning
+from xenrr.formats.records import POSITION, RECORD_CLASSES, START_FRAME
 from xenrr.formats.recordtype import RECORD_HEADER_DEF, padded
 from xenrr.formats.rectypes import REC_OPTIONAL, REC_TYPE_IDENT
+from xenrr.formats.startstate import START_FRAMES_ENTRIES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "specs" / "trace-format.md"
 _BLOCK = re.compile(r"(<!-- BEGIN GENERATED (?P<name>[\w:]+) -->\n)(?P<body>.*?)(<!-- END GENERATED (?P=name) -->)",
                     re.DOTALL)
 
 FILE_STRUCTURES = (ff.FILE_HEADER, ff.CHUNK_HEADER, RECORD_HEADER_DEF, ff.FOOTER,
-                   ff.INDEX_ENTRY, ff.TRAILER, POSITION)
+                   ff.INDEX_ENTRY, ff.TRAILER, POSITION, START_FRAME)
 
 CONSTANTS = (
     ("REVISION", ff.REVISION, "format revision this document describes"),
@@ -41,6 +42,9 @@ CONSTANTS = (
     ("REC_TYPE_IDENT", REC_TYPE_IDENT, "bits 16-30 of every record type"),
     ("ACTOR_DEVICE_BASE", ACTOR_DEVICE_BASE, "first device actor id"),
     ("DIGEST_MEMORY", DIGEST_MEMORY, "digest flag: mem_digest is valid"),
+    ("INVALID_MFN", INVALID_MFN, "start_frames mfn: the domain has no frame at that pfn"),
+    ("START_FRAMES_ENTRIES", START_FRAMES_ENTRIES,
+     "entries per start_frames record as xenrr writes them (readers take any count)"),
 )
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from xenrr.formats import framing
-from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY, ConfigKind, PositionMode
+from xenrr.formats.enums import (ACTOR_DEVICE_BASE, DIGEST_MEMORY, INVALID_MFN, ConfigKind,
+                                 PositionMode)
 from xenrr.formats.errors import RecordError
 from xenrr.formats.fileformat import INDEX_DTYPE
 from xenrr.formats.derive import layout_of
@@ -24,8 +25,9 @@ from xenrr.formats.recordtype import RECORD_HEADER, padded
 from xenrr.formats.rectypes import (REC_OPTIONAL, REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE, REC_TYPE_DIGEST,
                                     REC_TYPE_DMA, REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
-                                    REC_TYPE_TIME_UPDATE, REC_TYPE_TRACE_HEADER,
-                                    REC_TYPE_VCPU_STATE, type_name)
+                                    REC_TYPE_START_FRAMES, REC_TYPE_TIME_UPDATE,
+                                    REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE, type_name)
+from xenrr.formats.startstate import coverage_problem
 
 PAGE_SIZE = 4096
 DOMID_FIRST_RESERVED = 0x7FF0
@@ -76,6 +78,7 @@ class _State:
         self.raw_bytes = 0    # their framed bytes
         self.end = None       # where end_of_trace was, once seen
         self.lossy = False    # whether chunks before the current one were lost
+        self.pfns = 0         # pfns the start_frames records so far cover, from 0
 
 
 def _actor(state: _State, field: str, actor: int, devices: bool = True) -> None:
@@ -118,6 +121,19 @@ def verify_end_of_trace(state: _State, r) -> None:
         raise Problem(f"records: expected {state.records}, got {r.records}")
     if r.bytes != state.raw_bytes:
         raise Problem(f"bytes: expected {state.raw_bytes}, got {r.bytes}")
+
+
+def verify_start_frames(state: _State, r) -> None:
+    """start_frames: the pfns from 0 up, once each, in order; no digest where there is no frame."""
+    covered, state.pfns = state.pfns, max(state.pfns, r.first_pfn + r.count)
+    problem = coverage_problem(covered, r)
+    # a gap after lost chunks may be what they held: the losses say so
+    if problem is not None and not (state.lossy and r.first_pfn > covered):
+        raise Problem(problem)
+    for pfn, entry in enumerate(r.entries, r.first_pfn):
+        if entry.mfn == INVALID_MFN and entry.digest:
+            raise Problem(f"entries: pfn {pfn:#x} has no frame: expected digest 0, "
+                          f"got {entry.digest:#x}")
 
 
 def verify_crew_event(state: _State, r) -> None:
@@ -188,6 +204,7 @@ VERIFIERS: dict[int, Callable[[_State, object], None]] = {
     REC_TYPE_TRACE_HEADER: verify_trace_header,
     REC_TYPE_VCPU_STATE: verify_vcpu_state,
     REC_TYPE_END_OF_TRACE: verify_end_of_trace,
+    REC_TYPE_START_FRAMES: verify_start_frames,
     REC_TYPE_CREW_EVENT: verify_crew_event,
     REC_TYPE_CONSTRAINT: verify_constraint,
     REC_TYPE_CREW_PLACE: verify_crew_place,

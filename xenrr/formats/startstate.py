@@ -1,0 +1,72 @@
+"""The memory replay starts from: frames by pfn and their contents' digests (spec "start_frames").
+
+A replayed PV guest sees machine frame numbers, so it must start on exactly
+the frames its recording had, holding the same bytes. The recorder writes,
+right after the trace_header, start_frames records covering every pfn of the
+domain from 0 up, then one vcpu_state per vCPU; replay compares both before
+the guest's first instruction. This module is the one definition of a
+frame's digest, of how a domain's frames are cut into records, and of how a
+trace's records are gathered back into a table by pfn.
+"""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from xenrr.formats.errors import RecordError
+from xenrr.formats.records import StartFrame, StartFrames
+
+START_FRAMES_ENTRIES = 4096  # entries per record as xenrr writes them: bodies of 64 KiB + 16 bytes
+
+
+def frame_digest(data: bytes) -> int:
+    """The digest of a frame's contents in start_frames: 8-byte BLAKE2b, a little-endian u64."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def start_frames_records(mfns: Sequence[int], digests: Sequence[int]) -> list[StartFrames]:
+    """The start_frames records of a domain whose pfn p has frame mfns[p] with digest digests[p].
+
+    INVALID_MFN (digest 0) where the domain has no frame. Any sequences of
+    ints (numpy arrays too); START_FRAMES_ENTRIES pfns per record, in pfn order.
+    """
+    if len(mfns) != len(digests):
+        raise RecordError(f"start_frames: {len(mfns)} mfns but {len(digests)} digests")
+    records = []
+    for first in range(0, len(mfns), START_FRAMES_ENTRIES):
+        last = first + START_FRAMES_ENTRIES
+        entries = tuple(map(StartFrame, map(int, mfns[first:last]), map(int, digests[first:last])))
+        records.append(StartFrames(first_pfn=first, count=len(entries), entries=entries))
+    return records
+
+
+def coverage_problem(covered: int, record: StartFrames) -> str | None:
+    """What is wrong with `record` following records that covered pfns 0 to covered - 1, or None.
+
+    The records of a trace cover its pfns from 0 up, once each, in order.
+    """
+    if record.first_pfn > covered:
+        return (f"first_pfn: expected {covered:#x}, got {record.first_pfn:#x} (pfns "
+                f"{covered:#x}-{record.first_pfn - 1:#x} missing, or records out of order)")
+    if record.first_pfn < covered:
+        return (f"first_pfn: expected {covered:#x}, got {record.first_pfn:#x} (pfn "
+                f"{record.first_pfn:#x} given before: records overlap or are out of order)")
+    return None
+
+
+def gather_start_frames(records: Iterable[StartFrames]) -> tuple[list[int], list[int]]:
+    """(mfns, digests), lists indexed by pfn, from a trace's start_frames records in trace order.
+
+    For instance from reader.records(frozenset({StartFrames.TYPE})). Records
+    that do not cover the pfns from 0 up once each, in order, or none at
+    all, are a RecordError saying in one line what is wrong.
+    """
+    mfns, digests = [], []
+    for index, record in enumerate(records):
+        problem = coverage_problem(len(mfns), record)
+        if problem is not None:
+            raise RecordError(f"start_frames record {index}: {problem}")
+        mfns.extend(entry.mfn for entry in record.entries)
+        digests.extend(entry.digest for entry in record.entries)
+    if not mfns:
+        raise RecordError("start_frames: no entries in the trace: no frames to start replay on")
+    return mfns, digests
