@@ -30,8 +30,8 @@ def xenrr_info(monkeypatch, capsys):
 def test_branch_offered_with_its_event_and_skid(xenrr_info):
     assert xenrr_info(RrXen("available")) == (
         "hypervisor:       Xen 4.17.5 (xenrr series 0123)\n"
-        "xenrr interface:  6\n"
-        "features:         crew, pos_branch, pos_sync_entry, pv, record\n"
+        "xenrr interface:  7\n"
+        "features:         crew, frame_plan, pos_branch, pos_sync_entry, pv, record\n"
         "max vCPUs:        8 per domain\n"
         "positions:        sync-entry\n"
         f"                  branch (event {EVENT:#x}, skid {SKID} branches)\n")
@@ -53,8 +53,8 @@ def test_a_skid_of_one_branch(xenrr_info, monkeypatch):
 def test_json_offered(xenrr_info):
     out = json.loads(xenrr_info(RrXen("available"), "--json"))
     assert out["xenrr"] == {
-        "interface_version": 6, "features": ["crew", "pos_branch", "pos_sync_entry", "pv",
-                                             "record"],
+        "interface_version": 7, "features": ["crew", "frame_plan", "pos_branch",
+                                             "pos_sync_entry", "pv", "record"],
         "max_vcpus": 8}
     assert out["position_modes"] == {
         "sync-entry": {"offered": True, "reason": None},

@@ -25,8 +25,9 @@ def test_info_reports_the_interface_and_the_build(lab):
     info = json.loads(result.stdout)
     assert info["xen"]["version"] == "4.17.5-xenrr"
     assert info["xen"]["changeset"] == f"xenrr series {hypervisor_series().digest}"
-    assert info["xenrr"]["interface_version"] == lib.XEN_RR_INTERFACE_VERSION == 6
-    assert {"pv", "pos_sync_entry", "pos_branch", "per_vcpu_shadows", "crew"} <= set(
+    assert info["xenrr"]["interface_version"] == lib.XEN_RR_INTERFACE_VERSION == 7
+    assert {"pv", "pos_sync_entry", "pos_branch", "per_vcpu_shadows", "crew",
+            "frame_plan"} <= set(
         info["xenrr"]["features"])
     assert info["xenrr"]["max_vcpus"] == 64
     # The lab's QEMU counts event 0xD1 and passes Xen's self-test (patch 0009).
