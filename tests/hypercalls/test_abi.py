@@ -91,9 +91,10 @@ def offsets(ctype: str, names: str) -> list[int]:
 def test_the_frame_plan_vcpu_context_and_mmapbatch_layouts():
     """What the header comparison says of the structs a replay's start needs, held here
     too: that comparison needs the series, with the frame plan, applied."""
-    assert ffi.sizeof("struct xen_rr_frames") == 64
-    assert offsets("struct xen_rr_frames", "start nr flags mfns pfns count busy pad handle") == [
-        0, 8, 12, 16, 24, 32, 40, 44, 48]
+    assert ffi.sizeof("struct xen_rr_frames") == 72
+    assert offsets("struct xen_rr_frames",
+                   "start nr flags mfns pfns count busy pad handle shared_info") == [
+        0, 8, 12, 16, 24, 32, 40, 44, 48, 64]
     assert ffi.sizeof("struct xen_domctl_vcpucontext") == 16
     assert ffi.offsetof("struct xen_domctl_vcpucontext", "ctxt") == 8
     assert ffi.sizeof("struct vcpu_guest_context") == 5168

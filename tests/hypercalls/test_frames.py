@@ -35,6 +35,7 @@ class FrameXen:
         d = self.buffer.view("struct xen_domctl")
         assert (op, addr, d.cmd) == (DOMCTL, self.buffer.addr, lib.XEN_DOMCTL_rr_op)
         f = d.u.rr_op.u.frames
+        self.shared_info_asked = getattr(self, "shared_info_asked", None)
         name = {lib.XEN_DOMCTL_RR_OP_get_frames: "get",
                 lib.XEN_DOMCTL_RR_OP_plan_frames: "plan"}[d.u.rr_op.op]
         self.calls.append((name, d.domain, f.start, f.nr, f.flags, f.pfns,
@@ -44,6 +45,7 @@ class FrameXen:
             entries[0:f.nr] = [self.domain.get(pfn, NONE) for pfn in range(f.nr)]
             f.pfns = max(self.domain, default=-1) + 1
             f.count = len(self.domain)
+            f.shared_info = 0x3ff
             if self.grow:
                 self.domain.update(self.grow)
                 self.grow = None
@@ -54,9 +56,13 @@ class FrameXen:
         if f.flags & lib.XEN_RR_PLAN_drop:
             self.plan = None
             return 0
+        f.busy = 0
         if f.flags & lib.XEN_RR_PLAN_new:
             self.plan = {}
-        f.busy = 0
+            self.shared_info_asked = f.shared_info
+            if f.shared_info in self.in_use:
+                f.shared_info |= BUSY
+                f.busy += 1
         for i in range(f.nr):
             if entries[i] == NONE:
                 continue
@@ -101,14 +107,25 @@ def test_a_plan_goes_in_batches_the_first_starting_it():
     mfns[3] = NONE
     xen = FrameXen(in_use={0x20000 + 1, 0x20000 + 600, 0x20000 + 1299})
     busy = RrControl(xen).plan_frames(HANDLE, mfns)
-    assert busy == [1, 600, 1299]
+    assert busy == ([1, 600, 1299], False)
+    assert xen.shared_info_asked == NONE
     assert [call[:6] for call in xen.calls] == [
         ("plan", 0, 0, 512, lib.XEN_RR_PLAN_new, 1300),
         ("plan", 0, 512, 512, 0, 0),
         ("plan", 0, 1024, 276, 0, 0)]
     assert xen.calls[0][6] == HANDLE
     assert xen.plan == {pfn: mfn for pfn, mfn in enumerate(mfns)
-                        if mfn != NONE and pfn not in busy}
+                        if mfn != NONE and pfn not in busy.pfns}
+
+
+def test_the_shared_info_frame_is_read_and_planned():
+    xen = FrameXen({0: 0x500}, in_use={0x3ff})
+    rr = RrControl(xen)
+    assert rr.shared_info(7) == 0x3ff
+    refused = rr.plan_frames(HANDLE, [0x500], shared_info=0x3ff)
+    assert refused == ([], True) and refused
+    assert xen.shared_info_asked == 0x3ff
+    assert not rr.plan_frames(HANDLE, [0x500], shared_info=0x400)
 
 
 def test_a_refused_batch_says_which_and_leaves_no_plan():

@@ -53,6 +53,9 @@ typedef uint16_t domid_t;
 
 /* xen/include/public/arch-x86/xen-x86_64.h and arch-x86/xen.h, for tools on
    x86_64 (__XEN_TOOLS__: every register under each of its names) */
+#define __HYPERVISOR_VIRT_START 0xFFFF800000000000
+#define __HYPERVISOR_VIRT_END 0xFFFF880000000000
+
 struct cpu_user_regs {
     union { uint64_t r15; uint32_t r15d; uint16_t r15w; uint8_t r15b; };
     union { uint64_t r14; uint32_t r14d; uint16_t r14w; uint8_t r14b; };
@@ -160,7 +163,16 @@ struct xen_sysctl {
 #define XEN_DOMCTL_shadow_op 10
 #define XEN_DOMCTL_getvcpucontext 13
 #define XEN_DOMCTL_getvcpuinfo 14
+#define XEN_DOMCTL_getpageframeinfo3 61
 #define XEN_DOMCTL_rr_op 87
+
+#define XEN_DOMCTL_PFINFO_L4TAB 0x40000000
+#define XEN_DOMCTL_PFINFO_LTABTYPE_MASK 0x70000000
+
+struct xen_domctl_getpageframeinfo3 {
+    uint64_t num;
+    uint64_t array;         /* XEN_GUEST_HANDLE_64(xen_pfn_t) */
+};
 
 #define XEN_DOMINF_dying 1
 #define XEN_DOMINF_hvm_guest 2
@@ -334,6 +346,7 @@ struct xen_rr_frames {
     uint32_t busy;
     uint32_t pad;
     uint8_t  handle[16];
+    uint64_t shared_info;
 };
 
 struct xen_rr_ring_header {
@@ -375,6 +388,7 @@ struct xen_domctl {
     union {
         struct xen_domctl_getdomaininfo getdomaininfo;
         struct xen_domctl_vcpucontext vcpucontext;
+        struct xen_domctl_getpageframeinfo3 getpageframeinfo3;
         struct xen_domctl_getvcpuinfo getvcpuinfo;
         struct xen_domctl_shadow_op shadow_op;
         struct xen_domctl_rr_op rr_op;

@@ -1,6 +1,7 @@
 """XEN_DOMCTL: domain control hypercalls, the struct xen_domctl in a hypercall buffer."""
 
 import errno
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xenrr.errors import UsageError
@@ -130,12 +131,14 @@ VCPUCONTEXT = {
 }
 
 
-def getvcpucontext(privcmd: Privcmd, domid: int, vcpu: int) -> bytes:
+def getvcpucontext(privcmd: Privcmd, domid: int, vcpu: int) -> bytes | None:
     """A vCPU's registers, as the raw struct vcpu_guest_context of a 64-bit PV domain
-    (XEN_DOMCTL_getvcpucontext).
+    (XEN_DOMCTL_getvcpucontext); None for a vCPU never brought up (ENODATA).
 
-    The context is bigger than a page: Xen writes it into a buffer of its
-    own, which the domctl (in privcmd's buffer) points to.
+    A PV guest's secondary vCPUs are down until it initialises them, so a
+    domain at its first instruction has only vCPU 0's context. The context
+    is bigger than a page: Xen writes it into a buffer of its own, which the
+    domctl (in privcmd's buffer) points to.
     """
     size = ffi.sizeof("struct vcpu_guest_context")
     context = HypercallBuffer(pages=-(-size // PAGE))
@@ -143,9 +146,37 @@ def getvcpucontext(privcmd: Privcmd, domid: int, vcpu: int) -> bytes:
     def fill(u):
         u.vcpucontext.vcpu = vcpu
         u.vcpucontext.ctxt = context.addr
-    domctl(privcmd, lib.XEN_DOMCTL_getvcpucontext, domid, fill,
-           what=f"context of vCPU {vcpu} of domain {domid}", meanings=VCPUCONTEXT)
+    try:
+        domctl(privcmd, lib.XEN_DOMCTL_getvcpucontext, domid, fill,
+               what=f"context of vCPU {vcpu} of domain {domid}", meanings=VCPUCONTEXT)
+    except DomainStateError as e:
+        if getattr(e, "errno", None) == errno.ENODATA:
+            return None
+        raise
     return bytes(ffi.buffer(context.view("struct vcpu_guest_context")))
+
+
+# Frames one XEN_DOMCTL_getpageframeinfo3 takes, at most (E2BIG beyond).
+PAGE_TYPES_BATCH = 1024
+
+
+def page_types(privcmd: Privcmd, domid: int, mfns: Sequence[int]) -> list[int]:
+    """Xen's type of each of a PV domain's frames (XEN_DOMCTL_PFINFO_*: which are page
+    tables, of which level), as the migration stream asks (getpageframeinfo3)."""
+    buffer = HypercallBuffer(pages=-(-PAGE_TYPES_BATCH * 8 // PAGE))
+    entries = buffer.view("uint64_t")
+    types = []
+    for start in range(0, len(mfns), PAGE_TYPES_BATCH):
+        batch = mfns[start:start + PAGE_TYPES_BATCH]
+        entries[0:len(batch)] = batch
+
+        def fill(u, n=len(batch)):
+            u.getpageframeinfo3.num = n
+            u.getpageframeinfo3.array = buffer.addr
+        domctl(privcmd, lib.XEN_DOMCTL_getpageframeinfo3, domid, fill,
+               what=f"page types of domain {domid}")
+        types += ffi.unpack(entries, len(batch))
+    return types
 
 
 def enable_shadow(privcmd: Privcmd, domid: int, pool_mb: int) -> int:

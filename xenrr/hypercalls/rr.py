@@ -109,6 +109,15 @@ PLAN = {**COMMON, **{
 _MFN = ffi.sizeof("uint64_t")
 
 
+class Refused(NamedTuple):
+    """The frames of a plan that were not free: Xen holds the others for it."""
+    pfns: list[int]     # sorted
+    shared_info: bool   # the frame asked for the domain's shared_info
+
+    def __bool__(self) -> bool:
+        return bool(self.pfns) or self.shared_info
+
+
 class RingInfo(NamedTuple):
     """Where one vCPU's log ring is: its frames (header first), and the domain's port."""
 
@@ -337,10 +346,17 @@ class RrControl:
             mfns.frombytes(ffi.buffer(buffer.view("uint64_t"), out.pfns * _MFN))
         return mfns
 
-    def plan_frames(self, handle: bytes, mfns: Sequence[int]) -> list[int]:
+    def shared_info(self, domid: int) -> int:
+        """The machine frame of a PV domain's shared_info (a Xen page the guest maps)."""
+        out = self._op(domid, lib.XEN_DOMCTL_RR_OP_get_frames, f"frames of domain {domid}",
+                       GET_FRAMES, answer="frames")
+        return out.shared_info
+
+    def plan_frames(self, handle: bytes, mfns: Sequence[int],
+                    shared_info: int = lib.XEN_RR_NO_FRAME) -> Refused:
         """Plan frame mfns[pfn] at each pfn for the domain to be created with `handle`
-        (its 16-byte uuid); XEN_RR_NO_FRAME leaves a pfn out. The pfns whose frame
-        is not free, sorted: the plan holds the others.
+        (its 16-byte uuid), and `shared_info` for its shared_info; XEN_RR_NO_FRAME
+        leaves one out. What is not free (Refused): the plan holds the others.
 
         Xen takes the free frames out of its heap at once, for that domain's
         populate_physmap, and drops any plan made before (there is one at a
@@ -367,10 +383,14 @@ class RrControl:
                     if start == 0:
                         u.frames.flags = lib.XEN_RR_PLAN_new
                         u.frames.pfns = len(mfns)
+                        u.frames.shared_info = shared_info
                         ffi.memmove(u.frames.handle, bytes(handle), 16)
                 out = self._op(0, lib.XEN_DOMCTL_RR_OP_plan_frames,
                                f"frame plan for domain {name}, pfns {start:#x}-"
                                f"{start + len(batch) - 1:#x}", PLAN, fill, answer="frames")
+                if start == 0:
+                    shared_busy = (out.shared_info != lib.XEN_RR_NO_FRAME
+                                   and bool(out.shared_info & lib.XEN_RR_FRAME_BUSY))
                 if out.busy:
                     busy += [start + i for i, mfn in enumerate(ffi.unpack(entries, len(batch)))
                              if mfn != lib.XEN_RR_NO_FRAME and mfn & lib.XEN_RR_FRAME_BUSY]
@@ -378,7 +398,7 @@ class RrControl:
             with contextlib.suppress(XenrrError):
                 self.drop_plan()
             raise
-        return busy
+        return Refused(busy, shared_busy)
 
     def drop_plan(self) -> None:
         """Drop the frame plan, if any: the frames no domain took go back to Xen's heap."""
