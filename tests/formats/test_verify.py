@@ -4,7 +4,7 @@ import pytest
 
 from xenrr.formats import (BY_TYPE, INVALID_MFN, AsyncInput, Constraint, CrewEvent, Digest, Dma,
                            Durability, EndOfTrace, Position, Rdtsc, RecordError, StartFrame,
-                           StartFrames, TimeUpdate, TraceReader, VcpuState)
+                           StartFrames, TimeUpdate, TraceReader, VcpuState, XenFrame)
 from xenrr.formats import verify as checks
 from xenrr.formats.enums import ConfigKind, EndReason, PositionMode
 from xenrr.formats.fileformat import INDEX_ENTRY_STRUCT, TRAILER_STRUCT, encode_footer
@@ -39,7 +39,8 @@ def test_an_intact_trace(tmp_path):
 
 @pytest.mark.parametrize("record, what", [
     (VcpuState(2, 1, b"x"), "vcpu: expected a vCPU below 2, got 0x2"),
-    (VcpuState(0, 1, b""), "context: expected the vCPU's registers, got 0 bytes"),
+    (XenFrame(1, 0, INVALID_MFN), "mfn: expected the frame of SHARED_INFO, got INVALID_MFN"),
+    (XenFrame(5, 0, 0x1000), "kind: expected one of SHARED_INFO, got 5"),
     (VcpuState(0, 9, b"x"), "format: expected one of X86_64_PV, HVM_SAVE_CPU, got 9"),
     (CrewEvent(5, 1, 2, 0, P), "vcpu: expected a vCPU below 2 or a device actor, got 0x5"),
     (CrewEvent(0, 1, 1, 0, P), "new_state: expected a change from 1, got the same state"),

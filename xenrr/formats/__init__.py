@@ -29,21 +29,22 @@ a file can cause.
 
 from xenrr.formats.enums import (ACTOR_DEVICE_BASE, DIGEST_MEMORY, INVALID_MFN, ConfigKind,
                                  ContextFormat, CrewState, DmaKind, EndReason, GuestType,
-                                 InputKind, PositionMode)
+                                 InputKind, PositionMode, XenFrameKind)
 from xenrr.formats.errors import (NotATraceError, RecordError, TraceDamaged, TraceWriteError,
                                   UnknownRecordError)
 from xenrr.formats.reader import Chunk, Loss, TraceReader
 from xenrr.formats.records import (BY_NAME, BY_TYPE, RECORD_CLASSES, AsyncInput, Constraint,
                                    CrewEvent, Digest, Dma, EndOfTrace, Position, Rdtsc,
-                                   StartFrame, StartFrames, TimeUpdate, TraceHeader, VcpuState)
+                                   StartFrame, StartFrames, TimeUpdate, TraceHeader, VcpuState,
+                                   XenFrame)
 from xenrr.formats.writer import Durability, TraceWriter
 
 __all__ = [
     "ACTOR_DEVICE_BASE", "DIGEST_MEMORY", "INVALID_MFN", "ConfigKind", "ContextFormat",
     "CrewState", "DmaKind", "EndReason", "GuestType", "InputKind", "PositionMode",
-    "NotATraceError", "RecordError", "TraceDamaged", "TraceWriteError", "UnknownRecordError",
+    "XenFrameKind", "NotATraceError", "RecordError", "TraceDamaged", "TraceWriteError", "UnknownRecordError",
     "Chunk", "Loss", "TraceReader", "Durability", "TraceWriter",
     "BY_NAME", "BY_TYPE", "RECORD_CLASSES", "AsyncInput", "Constraint", "CrewEvent", "Digest",
     "Dma", "EndOfTrace", "Position", "Rdtsc", "StartFrame", "StartFrames", "TimeUpdate",
-    "TraceHeader", "VcpuState",
+    "TraceHeader", "VcpuState", "XenFrame",
 ]

@@ -58,6 +58,12 @@ class DmaKind(IntEnum):
     FOREIGN_MAP = 3
 
 
+class XenFrameKind(IntEnum):
+    """A page of Xen's that a PV guest knows by its machine frame number."""
+
+    SHARED_INFO = 1
+
+
 class ContextFormat(IntEnum):
     """The layout of an initial vCPU context blob."""
 
@@ -83,8 +89,8 @@ class EndReason(IntEnum):
     ERROR = 4
 
 
-ENUMS = (GuestType, PositionMode, CrewState, InputKind, DmaKind, ContextFormat, ConfigKind,
-         EndReason)
+ENUMS = (GuestType, PositionMode, CrewState, InputKind, DmaKind, XenFrameKind, ContextFormat,
+         ConfigKind, EndReason)
 
 MEANING = {  # enum class -> member name -> what the value means
     GuestType: {
@@ -111,6 +117,9 @@ MEANING = {  # enum class -> member name -> what the value means
         "GRANT_COPY": "GNTTABOP_copy into a guest frame",
         "GRANT_MAP": "a grant mapping, contents taken at unmap",
         "FOREIGN_MAP": "a dom0 foreign mapping (console, xenstore rings)",
+    },
+    XenFrameKind: {
+        "SHARED_INFO": "the domain's shared_info page, whose address start_info gives",
     },
     ContextFormat: {
         "X86_64_PV": "struct vcpu_guest_context (x86_64), as XEN_DOMCTL_getvcpucontext",

@@ -16,14 +16,15 @@ from construct import (Array, GreedyBytes, Int8sl, Int8ul, Int16ul, Int32ul, Int
 
 from xenrr.formats.derive import enum, named
 from xenrr.formats.enums import (ConfigKind, ContextFormat, CrewState, DmaKind, EndReason,
-                                 GuestType, InputKind, PositionMode)
+                                 GuestType, InputKind, PositionMode, XenFrameKind)
 from xenrr.formats.recordtype import define, value_class
 from xenrr.formats.rectypes import (REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE,
                                     REC_TYPE_DIGEST, REC_TYPE_DMA,
                                     REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
                                     REC_TYPE_START_FRAMES, REC_TYPE_TIME_UPDATE,
-                                    REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE)
+                                    REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE,
+                                    REC_TYPE_XEN_FRAME)
 
 POSITION = named("Position", Struct(
     "count" / Int64ul * "events counted in the trace's position mode since the vCPU started",
@@ -62,7 +63,8 @@ TraceHeader = define(REC_TYPE_TRACE_HEADER, "TraceHeader", Struct(
 VcpuState = define(REC_TYPE_VCPU_STATE, "VcpuState", Struct(
     "vcpu" / Int32ul * "vCPU id",
     "format" / enum(Int32ul, ContextFormat) * "layout of context",
-    "context" / GreedyBytes * "the vCPU's register state when recording started",
+    "context" / GreedyBytes * "the vCPU's register state when recording started; empty for a "
+                              "vCPU that was down (a PV guest brings its others up itself)",
 ), doc="A vCPU's state when recording started.",
    show="vcpu {vcpu} {format} context {context}",
    origin="toolstack")
@@ -84,6 +86,14 @@ StartFrames = define(REC_TYPE_START_FRAMES, "StartFrames", Struct(
                                                  "from first_pfn up",
 ), doc="The machine frames of a run of pfns and their contents' digests when recording started.",
    show="pfns {first_pfn:#x}+{count}",
+   origin="toolstack")
+
+XenFrame = define(REC_TYPE_XEN_FRAME, "XenFrame", Struct(
+    "kind" / enum(Int32ul, XenFrameKind) * "which page of Xen's",
+    "index" / Int32ul * "which one of its kind; 0 for SHARED_INFO",
+    "mfn" / Int64ul * "its machine frame when recording started",
+), doc="A page of Xen's the guest knows by number, and its frame when recording started.",
+   show="{kind} {index} mfn {mfn:#x}",
    origin="toolstack")
 
 CrewEvent = define(REC_TYPE_CREW_EVENT, "CrewEvent", Struct(
@@ -176,7 +186,7 @@ Digest = define(REC_TYPE_DIGEST, "Digest", Struct(
    show="vcpu {vcpu} registers {reg_digest:#018x} memory {mem_digest:#018x} at {position}",
    origin="xen")
 
-RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, StartFrames, CrewEvent, Constraint,
+RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, StartFrames, XenFrame, CrewEvent, Constraint,
                   CrewPlace, AsyncInput, Rdtsc, TimeUpdate, Dma, Digest)
 BY_TYPE = {cls.TYPE: cls for cls in RECORD_CLASSES}
 BY_NAME = {cls.NAME: cls for cls in RECORD_CLASSES}

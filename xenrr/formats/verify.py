@@ -16,7 +16,7 @@ import numpy as np
 
 from xenrr.formats import framing
 from xenrr.formats.enums import (ACTOR_DEVICE_BASE, DIGEST_MEMORY, INVALID_MFN, ConfigKind,
-                                 PositionMode)
+                                 PositionMode, XenFrameKind)
 from xenrr.formats.errors import RecordError
 from xenrr.formats.fileformat import INDEX_DTYPE
 from xenrr.formats.derive import layout_of
@@ -26,7 +26,8 @@ from xenrr.formats.rectypes import (REC_OPTIONAL, REC_TYPE_ASYNC_INPUT, REC_TYPE
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE, REC_TYPE_DIGEST,
                                     REC_TYPE_DMA, REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
                                     REC_TYPE_START_FRAMES, REC_TYPE_TIME_UPDATE,
-                                    REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE, type_name)
+                                    REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE,
+                                    REC_TYPE_XEN_FRAME, type_name)
 from xenrr.formats.startstate import coverage_problem
 
 PAGE_SIZE = 4096
@@ -107,10 +108,14 @@ def verify_trace_header(state: _State, r) -> None:
 
 
 def verify_vcpu_state(state: _State, r) -> None:
-    """vcpu_state: a vCPU's context, not empty."""
+    """vcpu_state: a vCPU's context (empty: the vCPU was down)."""
     _actor(state, "vcpu", r.vcpu, devices=False)
-    if not r.context:
-        raise Problem("context: expected the vCPU's registers, got 0 bytes")
+
+
+def verify_xen_frame(state: _State, r) -> None:
+    """xen_frame: a page of Xen's the guest knows, on a frame."""
+    if r.mfn == INVALID_MFN:
+        raise Problem(f"mfn: expected the frame of {XenFrameKind(r.kind).name}, got INVALID_MFN")
 
 
 def verify_end_of_trace(state: _State, r) -> None:
@@ -203,6 +208,7 @@ def verify_digest(state: _State, r) -> None:
 VERIFIERS: dict[int, Callable[[_State, object], None]] = {
     REC_TYPE_TRACE_HEADER: verify_trace_header,
     REC_TYPE_VCPU_STATE: verify_vcpu_state,
+    REC_TYPE_XEN_FRAME: verify_xen_frame,
     REC_TYPE_END_OF_TRACE: verify_end_of_trace,
     REC_TYPE_START_FRAMES: verify_start_frames,
     REC_TYPE_CREW_EVENT: verify_crew_event,
