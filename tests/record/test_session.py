@@ -130,7 +130,7 @@ def test_xen_the_header_and_the_recorder_get_the_mode_chosen(recording, status, 
     reason, header, said = run(RrXen(status), asked)
     assert reason == EndReason.SHUTDOWN
     assert (header.position_mode, seen["xen"], seen["recorder"]) == (mode, mode, mode)
-    assert header.xenrr_interface == 6
+    assert header.xenrr_interface == 7
     assert said == ([] if status == "available" else
                     [f"positions: sync-entry (this CPU has no branch counter Xen can use: "
                      f"{BRANCH_UNAVAILABLE[status]})"])

@@ -1,7 +1,8 @@
 """Recording a domain from start to end: CREW recording enabled, the trace opened, the loop run.
 
-The domain's rr life cycle is rrdomain's: the trace is open before the
-guest runs its first recorded instruction; one created paused (`xenrr
+The domain's rr life cycle is rrdomain's: the trace is open, and holds the
+domain's start state (its frames, what they hold, its vCPUs' registers:
+rrdomain/start.py), before the guest runs its first recorded instruction; one created paused (`xenrr
 record -c`, as `xl create -p`) may be left paused for the caller.
 
 Positions are counted in the mode asked for (`xenrr record --positions`):
@@ -24,6 +25,7 @@ from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import POSITION_MODES, RrControl, RrInfo, branch_refusal
 from xenrr.hypercalls.xenver import xen_version
 from xenrr.record.recorder import Progress, record
+from xenrr.rrdomain.start import read_start
 from xenrr.rrdomain.xen import XEN_POSITION_MODE, rr_mode
 
 # The modes `xenrr record --positions` names (hypercalls.rr.POSITION_MODES), as the trace's.
@@ -87,5 +89,7 @@ def record_domain(privcmd: Privcmd, domain: Domain, path: Path, config: DomainCo
                  positions=mode) as target:
         with TraceWriter(path, header=trace_header(privcmd, domain, config,
                                                    info.interface_version, mode)) as writer:
+            for start in read_start(privcmd, domain.domid, domain.info.nr_vcpus).records():
+                writer.write(start)
             target.go(leave_paused)
             return record(target, target.rings, writer, stop, progress, positions=mode)
