@@ -1,0 +1,60 @@
+"""The replayed domain's start: built from CONFIG on the recorded frames, then proven identical.
+
+Before the guest's first instruction replay must hold what the recording
+held: the same frames at the same pfns, each with the same bytes, every
+vCPU's registers the same (rrdomain/start.py reads both). The first
+difference is reported and the domain destroyed; nothing runs.
+"""
+
+from xenrr.domains import Domain, destroy
+from xenrr.domconfig import DomainConfig
+from xenrr.errors import TraceError, XenrrError
+from xenrr.formats import StartFrames, TraceHeader, TraceReader, VcpuState, XenFrame
+from xenrr.hypercalls.privcmd import Privcmd
+from xenrr.replay.config import check_config
+from xenrr.replay.frames import create_on_recorded_frames
+from xenrr.rrdomain.start import StartState, differences, read_start, start_from_trace
+
+
+class StartMismatchError(XenrrError):
+    """The domain built for replay does not start as the recorded one did."""
+
+
+def recorded_start(reader: TraceReader) -> tuple[TraceHeader, StartState]:
+    """The trace's header and start state, which lead the trace."""
+    header = reader.header
+    if header is None:
+        raise TraceError(f"{reader.path}: no trace header: the trace cannot be replayed")
+    leading = []
+    for record in reader.records():
+        if isinstance(record, TraceHeader):
+            continue
+        if not isinstance(record, (StartFrames, XenFrame, VcpuState)):
+            break
+        leading.append(record)
+    start = start_from_trace(leading)
+    if start is None:
+        raise TraceError(f"{reader.path}: the trace has no start state (StartFrames records): "
+                         "it cannot be replayed")
+    if len(start.contexts) != header.vcpus:
+        raise TraceError(f"{reader.path}: the start state has {len(start.contexts)} vCPU "
+                         f"contexts for {header.vcpus} vCPUs")
+    return header, start
+
+
+def build_replay_domain(privcmd: Privcmd, config: DomainConfig,
+                        reader: TraceReader) -> tuple[Domain, StartState]:
+    """The domain CONFIG describes, paused at a start identical to the trace's."""
+    header, recorded = recorded_start(reader)
+    check_config(header, config)
+    domain = create_on_recorded_frames(privcmd, config, recorded.mfns, recorded.shared_info)
+    try:
+        found = read_start(privcmd, domain.domid, header.vcpus)
+        diffs = differences(recorded, found)
+        if diffs:
+            raise StartMismatchError("the domain built for replay does not start as the "
+                                     f"recorded one did: {'; '.join(diffs)}")
+    except BaseException:
+        destroy(domain.domid)
+        raise
+    return domain, recorded
