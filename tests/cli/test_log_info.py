@@ -5,16 +5,23 @@ import json
 import pytest
 
 from xenrr.cli import main
-from xenrr.formats import ConfigKind, Durability, TraceReader
+from xenrr.formats import INVALID_MFN, ConfigKind, Durability, TraceReader
+from xenrr.formats.startstate import StartState
 
 from tests.formats.traces import HEADER, crew_events, write_trace
 
 XL_TEXT = "name = 'guest'\nvcpus = 2\n\nmemory=1024\n\n"   # a file and an override, as xl reads them
 
 
-def closed_trace(tmp_path, header=HEADER._replace(config_kind=ConfigKind.XL, config=XL_TEXT)):
+START = StartState(mfns=(0x1000, INVALID_MFN, 0x1002), digests=(11, 0, 13),
+                   contexts=(b"registers", b""), shared_info=0x77)
+
+
+def closed_trace(tmp_path, header=HEADER._replace(config_kind=ConfigKind.XL, config=XL_TEXT),
+                 start=START):
     path = tmp_path / "t.xrr"
-    write_trace(path, crew_events(10), Durability(chunk_bytes=256), header=header)
+    write_trace(path, [*(start.records() if start else ()), *crew_events(10)],
+                Durability(chunk_bytes=256), header=header)
     with TraceReader(path) as r:
         return path, r.footer
 
@@ -28,9 +35,11 @@ def test_info(tmp_path, capsys):
         ("trace", path), ("closed", True), ("revision", 4), ("size", path.stat().st_size),
         ("domid", 7), ("name", "guest"), ("vcpus", 2), ("guest_type", "PV"),
         ("xen_version", "4.17.5"), ("xenrr_interface", 1), ("position_mode", "SYNC_ENTRY"),
-        ("start_time", "2023-11-14T22:13:20+00:00"), ("chunks", 4), ("records", 12),
+        ("start_time", "2023-11-14T22:13:20+00:00"), ("chunks", f.chunks), ("records", 16),
         ("raw_bytes", f.raw_bytes), ("stored_bytes", f.stored_bytes),
-        ("ratio", round(f.raw_bytes / f.stored_bytes, 2)), ("config_kind", "XL")]) + (
+        ("ratio", round(f.raw_bytes / f.stored_bytes, 2)),
+        ("start", "2 frames on pfns 0-0x2, shared_info 0x77, 1 vCPUs up"),
+        ("config_kind", "XL")]) + (
         "config\n"
         "    name = 'guest'\n"
         "    vcpus = 2\n"
@@ -47,9 +56,17 @@ def test_info_json(tmp_path, capsys):
         "trace": str(path), "closed": True, "revision": 4, "size": path.stat().st_size,
         "domid": 7, "name": "guest", "vcpus": 2, "guest_type": "PV", "xen_version": "4.17.5",
         "xenrr_interface": 1, "position_mode": "SYNC_ENTRY",
-        "start_time": "2023-11-14T22:13:20+00:00", "chunks": 4, "records": 12,
+        "start_time": "2023-11-14T22:13:20+00:00", "chunks": f.chunks, "records": 16,
         "raw_bytes": f.raw_bytes, "stored_bytes": f.stored_bytes,
-        "ratio": round(f.raw_bytes / f.stored_bytes, 2), "config_kind": "XL", "config": XL_TEXT}
+        "ratio": round(f.raw_bytes / f.stored_bytes, 2),
+        "start": {"frames": 2, "pfns": 3, "shared_info": 0x77, "vcpus_up": 1},
+        "config_kind": "XL", "config": XL_TEXT}
+
+
+def test_a_trace_without_a_start_says_it_cannot_be_replayed(tmp_path, capsys):
+    path, _ = closed_trace(tmp_path, start=None)
+    assert main(["log", "info", str(path)]) == 0
+    assert "start            none (the trace cannot be replayed)\n" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("kind, config", [
@@ -93,7 +110,9 @@ def test_an_unclosed_trace(tmp_path, capsys):
     assert facts["closed"] is False and facts["name"] == HEADER.name
     assert (facts["config_kind"], facts["config"]) == ("XL", XL_TEXT)
     assert facts["chunks"] is None and facts["ratio"] is None
-    assert err == f"xenrr: {partial}: not closed: no footer (the recorder did not finish)\n"
+    # Reading the start state reaches the cut chunk, which info then reports too.
+    assert err.startswith(f"xenrr: {partial}: damaged: ") and err.count("\n") == 1
+    assert err.endswith("not closed: no footer (the recorder did not finish)\n")
 
 
 def test_not_a_trace(tmp_path, capsys):

@@ -8,8 +8,8 @@ from xenrr.formats import INVALID_MFN, StartFrames, VcpuState, XenFrame
 from xenrr.hypercalls.abi import ffi, lib
 from xenrr.hypercalls.rr import Refused
 from xenrr.replay import frames
-from xenrr.rrdomain.start import (StartState, differences, guest_bytes, register_at,
-                                  start_from_trace)
+from xenrr.formats.startstate import StartState, start_from_trace
+from xenrr.rrdomain.start import differences, guest_bytes, register_at
 
 CONTEXT = bytes(ffi.sizeof("struct vcpu_guest_context"))
 

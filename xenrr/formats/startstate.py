@@ -6,14 +6,18 @@ right after the trace_header, start_frames records covering every pfn of the
 domain from 0 up, then one vcpu_state per vCPU; replay compares both before
 the guest's first instruction. This module is the one definition of a
 frame's digest, of how a domain's frames are cut into records, and of how a
-trace's records are gathered back into a table by pfn.
+trace's records are gathered back into a table by pfn; StartState is the
+whole start (with the xen_frame and vcpu_state records), as a trace holds it
+and as rrdomain/start.py reads it from Xen.
 """
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+from xenrr.formats.enums import INVALID_MFN, ContextFormat, XenFrameKind
 from xenrr.formats.errors import RecordError
-from xenrr.formats.records import StartFrame, StartFrames
+from xenrr.formats.records import StartFrame, StartFrames, TraceHeader, VcpuState, XenFrame
 
 START_FRAMES_ENTRIES = 4096  # entries per record as xenrr writes them: bodies of 64 KiB + 16 bytes
 
@@ -70,3 +74,59 @@ def gather_start_frames(records: Iterable[StartFrames]) -> tuple[list[int], list
     if not mfns:
         raise RecordError("start_frames: no entries in the trace: no frames to start replay on")
     return mfns, digests
+
+
+@dataclass(frozen=True)
+class StartState:
+    """A domain's whole start: what replay must begin from, exactly."""
+
+    mfns: tuple[int, ...]       # by pfn; INVALID_MFN where the domain has none
+    digests: tuple[int, ...]    # by pfn: frame_digest of the frame's bytes, 0 where none
+    contexts: tuple[bytes, ...]  # by vCPU: struct vcpu_guest_context as Xen reports it;
+                                 # empty for a vCPU that is down (not yet brought up)
+    shared_info: int            # the machine frame of its shared_info
+
+    def frames(self) -> int:
+        return sum(m != INVALID_MFN for m in self.mfns)
+
+    def summary(self) -> dict:
+        """What `xenrr log info` says of it."""
+        return {"frames": self.frames(), "pfns": len(self.mfns),
+                "shared_info": self.shared_info, "vcpus_up": sum(map(bool, self.contexts))}
+
+    def records(self) -> list:
+        """What the trace keeps of it, in trace order."""
+        return [*start_frames_records(self.mfns, self.digests),
+                XenFrame(kind=XenFrameKind.SHARED_INFO, index=0, mfn=self.shared_info),
+                *(VcpuState(vcpu=v, format=ContextFormat.X86_64_PV, context=c)
+                  for v, c in enumerate(self.contexts))]
+
+
+def trace_start(reader) -> StartState | None:
+    """The start state that leads a trace (right after its header), or None if it has none."""
+    leading = []
+    for record in reader.records():
+        if isinstance(record, TraceHeader):
+            continue
+        if not isinstance(record, (StartFrames, XenFrame, VcpuState)):
+            break
+        leading.append(record)
+    return start_from_trace(leading)
+
+
+def start_from_trace(records: Iterable) -> StartState | None:
+    """The start state a trace's records hold, or None for a trace that has none."""
+    frames, contexts, shared_info = [], {}, INVALID_MFN
+    for r in records:
+        if isinstance(r, XenFrame) and r.kind == XenFrameKind.SHARED_INFO:
+            shared_info = r.mfn
+        elif isinstance(r, VcpuState):
+            if r.format == ContextFormat.X86_64_PV:
+                contexts[r.vcpu] = bytes(r.context)
+        elif isinstance(r, StartFrames):
+            frames.append(r)
+    if not frames:
+        return None
+    mfns, digests = gather_start_frames(frames)
+    return StartState(tuple(mfns), tuple(digests),
+                      tuple(contexts[v] for v in sorted(contexts)), shared_info)

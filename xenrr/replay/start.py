@@ -9,11 +9,12 @@ difference is reported and the domain destroyed; nothing runs.
 from xenrr.domains import Domain, destroy
 from xenrr.domconfig import DomainConfig
 from xenrr.errors import TraceError, XenrrError
-from xenrr.formats import StartFrames, TraceHeader, TraceReader, VcpuState, XenFrame
+from xenrr.formats import TraceHeader, TraceReader
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.replay.config import check_config
 from xenrr.replay.frames import create_on_recorded_frames
-from xenrr.rrdomain.start import StartState, differences, read_start, start_from_trace
+from xenrr.formats.startstate import StartState, trace_start
+from xenrr.rrdomain.start import differences, read_start
 
 
 class StartMismatchError(XenrrError):
@@ -25,14 +26,7 @@ def recorded_start(reader: TraceReader) -> tuple[TraceHeader, StartState]:
     header = reader.header
     if header is None:
         raise TraceError(f"{reader.path}: no trace header: the trace cannot be replayed")
-    leading = []
-    for record in reader.records():
-        if isinstance(record, TraceHeader):
-            continue
-        if not isinstance(record, (StartFrames, XenFrame, VcpuState)):
-            break
-        leading.append(record)
-    start = start_from_trace(leading)
+    start = trace_start(reader)
     if start is None:
         raise TraceError(f"{reader.path}: the trace has no start state (StartFrames records): "
                          "it cannot be replayed")

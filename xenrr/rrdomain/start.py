@@ -1,7 +1,8 @@
-"""A PV domain's start: its machine frames by pfn, what they hold, its vCPUs' registers.
+"""A PV domain's start read from Xen (formats.startstate.StartState), and two starts compared.
 
-Also the frame of its shared_info, a page of Xen's whose machine address
-start_info tells the guest.
+The start is its machine frames by pfn, what they hold, its vCPUs'
+registers, and the frame of its shared_info, a page of Xen's whose machine
+address start_info tells the guest.
 
 A PV guest sees machine frame numbers (in its page tables, its p2m, its
 start_info, and whatever it computes from them), so a replay must start on
@@ -12,12 +13,8 @@ replay reads it again from the domain it built on the planned frames
 (replay/frames.py) and compares, before the guest runs.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-
-from xenrr.formats import (INVALID_MFN, ContextFormat, StartFrames, VcpuState, XenFrame,
-                           XenFrameKind)
-from xenrr.formats.startstate import frame_digest, gather_start_frames, start_frames_records
+from xenrr.formats import INVALID_MFN
+from xenrr.formats.startstate import StartState, frame_digest
 from xenrr.hypercalls.abi import ffi, lib
 from xenrr.hypercalls.domctl import getvcpucontext, page_types
 from xenrr.hypercalls.foreign import read_frames
@@ -45,25 +42,6 @@ def guest_bytes(frame: bytes, page_type: int) -> bytes:
     return bytes(ours)
 
 
-@dataclass(frozen=True)
-class StartState:
-    mfns: tuple[int, ...]       # by pfn; INVALID_MFN where the domain has none
-    digests: tuple[int, ...]    # by pfn: frame_digest of the frame's bytes, 0 where none
-    contexts: tuple[bytes, ...]  # by vCPU: struct vcpu_guest_context as Xen reports it;
-                                 # empty for a vCPU that is down (not yet brought up)
-    shared_info: int            # the machine frame of its shared_info
-
-    def frames(self) -> int:
-        return sum(m != INVALID_MFN for m in self.mfns)
-
-    def records(self) -> list:
-        """What the trace keeps of it, in trace order."""
-        return [*start_frames_records(self.mfns, self.digests),
-                XenFrame(kind=XenFrameKind.SHARED_INFO, index=0, mfn=self.shared_info),
-                *(VcpuState(vcpu=v, format=ContextFormat.X86_64_PV, context=c)
-                  for v, c in enumerate(self.contexts))]
-
-
 def read_start(privcmd: Privcmd, domid: int, vcpus: int) -> StartState:
     """The state of a paused PV domain: its frames read through foreign mappings."""
     rr = RrControl(privcmd)
@@ -75,24 +53,6 @@ def read_start(privcmd: Privcmd, domid: int, vcpus: int) -> StartState:
     digests = tuple(found.get(m, 0) for m in mfns)
     contexts = tuple(getvcpucontext(privcmd, domid, v) or b"" for v in range(vcpus))
     return StartState(mfns, digests, contexts, rr.shared_info(domid))
-
-
-def start_from_trace(records: Iterable) -> StartState | None:
-    """The start state a trace's records hold, or None for a trace that has none."""
-    frames, contexts, shared_info = [], {}, INVALID_MFN
-    for r in records:
-        if isinstance(r, XenFrame) and r.kind == XenFrameKind.SHARED_INFO:
-            shared_info = r.mfn
-        elif isinstance(r, VcpuState):
-            if r.format == ContextFormat.X86_64_PV:
-                contexts[r.vcpu] = bytes(r.context)
-        elif isinstance(r, StartFrames):
-            frames.append(r)
-    if not frames:
-        return None
-    mfns, digests = gather_start_frames(frames)
-    return StartState(tuple(mfns), tuple(digests),
-                      tuple(contexts[v] for v in sorted(contexts)), shared_info)
 
 
 def _fields(ctype: str, base: int = 0, path: str = ""):

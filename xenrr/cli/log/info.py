@@ -1,7 +1,8 @@
 """`xenrr log info TRACE`: which domain a trace records and what it holds, without a scan.
 
-Reads the file header, the trace_header record (chunk 0) and the footer's
-totals (trace-format.md, "Footer and index"); a trace that was not closed
+Reads the file header, the trace_header record and the start state that
+follows it (the first chunks), and the footer's totals (trace-format.md,
+"Footer and index"); a trace that was not closed
 has no totals, and the command says so in one line with exit status 1 after
 printing what it knows. The domain's configuration comes last: its kind
 (config_kind) and, indented below `config`, its text as the trace keeps it.
@@ -14,6 +15,7 @@ from pathlib import Path
 import typer
 
 from xenrr.formats import ConfigKind, GuestType, PositionMode, TraceReader
+from xenrr.formats.startstate import trace_start
 
 CONFIG_INDENT = "    "
 
@@ -36,6 +38,8 @@ def facts(reader: TraceReader) -> dict:
         out.update(chunks=f.chunks, records=f.records, raw_bytes=f.raw_bytes,
                    stored_bytes=f.stored_bytes,
                    ratio=round(f.raw_bytes / f.stored_bytes, 2) if f.stored_bytes else None)
+    start = trace_start(reader)
+    out["start"] = None if start is None else start.summary()
     out.update(config_kind=None if h is None else _name(ConfigKind, h.config_kind),
                config=None if h is None else h.config)
     return out
@@ -43,8 +47,7 @@ def facts(reader: TraceReader) -> dict:
 
 def text_lines(out: dict) -> list[str]:
     """The facts one per line, the configuration's text last, indented below `config`."""
-    lines = [f"{key:<16} {'unknown' if value is None else value}"
-             for key, value in out.items() if key != "config"]
+    lines = [f"{key:<16} {_shown(key, value)}" for key, value in out.items() if key != "config"]
     config = out["config"]
     if not config:
         lines.append(f"{'config':<16} {'unknown' if config is None else 'empty'}")
@@ -53,6 +56,15 @@ def text_lines(out: dict) -> list[str]:
         lines += [CONFIG_INDENT + line if line else ""
                   for line in config.rstrip("\n").split("\n")]
     return lines
+
+
+def _shown(key: str, value) -> str:
+    if key == "start":
+        if value is None:
+            return "none (the trace cannot be replayed)"
+        return (f"{value['frames']} frames on pfns 0-{value['pfns'] - 1:#x}, shared_info "
+                f"{value['shared_info']:#x}, {value['vcpus_up']} vCPUs up")
+    return "unknown" if value is None else str(value)
 
 
 def _name(values, number: int) -> str:
