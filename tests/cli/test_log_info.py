@@ -38,7 +38,7 @@ def test_info(tmp_path, capsys):
         ("start_time", "2023-11-14T22:13:20+00:00"), ("chunks", f.chunks), ("records", 16),
         ("raw_bytes", f.raw_bytes), ("stored_bytes", f.stored_bytes),
         ("ratio", round(f.raw_bytes / f.stored_bytes, 2)),
-        ("start", "2 frames on pfns 0-0x2, shared_info 0x77, 1 vCPUs up"),
+        ("start", "2 frames on pfns 0-0x2, shared_info 0x77, 1 of 2 vCPUs up"),
         ("config_kind", "XL")]) + (
         "config\n"
         "    name = 'guest'\n"
@@ -59,7 +59,7 @@ def test_info_json(tmp_path, capsys):
         "start_time": "2023-11-14T22:13:20+00:00", "chunks": f.chunks, "records": 16,
         "raw_bytes": f.raw_bytes, "stored_bytes": f.stored_bytes,
         "ratio": round(f.raw_bytes / f.stored_bytes, 2),
-        "start": {"frames": 2, "pfns": 3, "shared_info": 0x77, "vcpus_up": 1},
+        "start": {"frames": 2, "pfns": 3, "shared_info": 0x77, "vcpus": 2, "vcpus_up": 1},
         "config_kind": "XL", "config": XL_TEXT}
 
 

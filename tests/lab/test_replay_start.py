@@ -70,7 +70,7 @@ def test_replay_builds_the_domain_on_the_recorded_frames_and_its_start_is_identi
     try:
         assert result.returncode == 0, result.stderr
         assert f"starts as recorded: {MEMORY_PAGES} frames on the recorded machine frames, " \
-               "2 vCPUs' registers" in result.stderr
+               "the registers of its 2 vCPUs" in result.stderr
         frames = dom0_json(lab, "frame_plan.py", "--frames-of", cfg.stem)
         mfns, _ = gather_start_frames(r for r in start_records(trace)
                                       if isinstance(r, StartFrames))

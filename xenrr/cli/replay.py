@@ -51,8 +51,8 @@ def replay(
         domain, start = build_replay_domain(privcmd, cfg, reader)
         if not quiet:
             print(f"xenrr: domain {domain.domid} ({domain.name}) starts as recorded: "
-                  f"{start.frames()} frames on the recorded machine frames, "
-                  f"{len(start.contexts)} vCPUs' registers", file=sys.stderr)
+                  f"{start.frames()} frames on the recorded machine frames, the registers "
+                  f"of its {len(start.contexts)} vCPUs", file=sys.stderr)
         if paused:
             if console:
                 os.execvp("xl", ["xl", "console", str(domain.domid)])

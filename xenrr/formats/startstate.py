@@ -92,7 +92,8 @@ class StartState:
     def summary(self) -> dict:
         """What `xenrr log info` says of it."""
         return {"frames": self.frames(), "pfns": len(self.mfns),
-                "shared_info": self.shared_info, "vcpus_up": sum(map(bool, self.contexts))}
+                "shared_info": self.shared_info, "vcpus": len(self.contexts),
+                "vcpus_up": sum(map(bool, self.contexts))}
 
     def records(self) -> list:
         """What the trace keeps of it, in trace order."""

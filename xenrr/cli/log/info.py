@@ -63,7 +63,7 @@ def _shown(key: str, value) -> str:
         if value is None:
             return "none (the trace cannot be replayed)"
         return (f"{value['frames']} frames on pfns 0-{value['pfns'] - 1:#x}, shared_info "
-                f"{value['shared_info']:#x}, {value['vcpus_up']} vCPUs up")
+                f"{value['shared_info']:#x}, {value['vcpus_up']} of {value['vcpus']} vCPUs up")
     return "unknown" if value is None else str(value)
 
 
