@@ -14,12 +14,12 @@ Struct whose count is an earlier member, and length-prefixed strings.
 Anything else is a programming error, reported when the module is imported.
 """
 
+import functools
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
 import construct as cs
-import numpy as np
 
 # struct code -> (spec type, C type); the byte order comes from the field.
 SCALARS = {
@@ -102,11 +102,18 @@ class Layout:
         self.byteorder = _byteorder(name, fixed)
         self.fmt = self.byteorder + "".join(_codes(fixed))
         self.flat_names = tuple(_flat_names(fixed))
-        self.dtype = np.dtype(_dtype_spec(fixed, self.size))
-        self._check_sizes()
+        self._check_sizes({"struct": struct.calcsize(self.fmt)})
 
-    def _check_sizes(self) -> None:
-        sizes = {"struct": struct.calcsize(self.fmt), "numpy": self.dtype.itemsize}
+    @functools.cached_property
+    def dtype(self):
+        """The numpy dtype of the fixed part, made when first asked for: importing numpy
+        takes seconds in the lab's emulated dom0, and only bulk scans need it."""
+        import numpy as np  # noqa: PLC0415 - see the docstring
+        dtype = np.dtype(_dtype_spec(self.fixed, self.size))
+        self._check_sizes({"numpy": dtype.itemsize})
+        return dtype
+
+    def _check_sizes(self, sizes: dict[str, int]) -> None:
         if not self.tail:
             sizes["construct"] = self.definition.sizeof()
         if set(sizes.values()) != {self.size}:
@@ -215,6 +222,7 @@ def _flat_names(fixed, prefix=""):
 
 
 def _dtype_spec(fixed, size: int) -> dict:
+    import numpy as np  # noqa: PLC0415 - as Layout.dtype
     spec = {"names": [], "formats": [], "offsets": [], "itemsize": size}
     for m in fixed:
         if m.kind == "reserved":

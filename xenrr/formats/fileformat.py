@@ -72,7 +72,7 @@ FILE_HEADER_STRUCT = _struct(FILE_HEADER)
 CHUNK_HEADER_STRUCT = _struct(CHUNK_HEADER)
 FOOTER_STRUCT = _struct(FOOTER)
 INDEX_ENTRY_STRUCT = _struct(INDEX_ENTRY)
-INDEX_DTYPE = layout_of(INDEX_ENTRY).dtype
+INDEX_LAYOUT = layout_of(INDEX_ENTRY)  # its .dtype for bulk reads of the index
 TRAILER_STRUCT = _struct(TRAILER)
 CHUNK_CHECKED = CHUNK_HEADER_STRUCT.size - 4  # header bytes the checksum covers
 

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import lz4.block
-import numpy as np
 
 from xenrr.errors import TraceError, UsageError
 from xenrr.formats import framing
@@ -31,7 +30,7 @@ from xenrr.formats.allocator import keep_chunk_buffers
 from xenrr.formats.errors import NotATraceError, RecordError, TraceDamaged
 from xenrr.formats.fileformat import (CHUNK_HEADER_STRUCT, CHUNK_MAGIC, FILE_HEADER_STRUCT,
                                       FILE_IDENT, FILE_MARKER, FOOTER_MAGIC, FOOTER_STRUCT,
-                                      INDEX_DTYPE, INDEX_ENTRY_STRUCT, MAX_CHUNK_RAW,
+                                      INDEX_ENTRY_STRUCT, INDEX_LAYOUT, MAX_CHUNK_RAW,
                                       OPT_BIG_ENDIAN, REVISION, TRAILER_MAGIC, TRAILER_STRUCT,
                                       chunk_checksum, compressed_bound)
 from xenrr.formats.prefetch import Prefetcher
@@ -236,12 +235,14 @@ class TraceReader:
         """The footer's index, as numpy arrays of IndexEntry, a bounded slice at a time."""
         if self.footer is None:
             return
-        per_read = _SEARCH_WINDOW // INDEX_DTYPE.itemsize
+        import numpy as np  # noqa: PLC0415 - loaded when needed (derive.Layout.dtype)
+        dtype = INDEX_LAYOUT.dtype
+        per_read = _SEARCH_WINDOW // dtype.itemsize
         start = self.footer.offset + FOOTER_STRUCT.size
         for first in range(0, self.footer.chunks, per_read):
             count = min(per_read, self.footer.chunks - first)
-            data = self._pread(start + first * INDEX_DTYPE.itemsize, count * INDEX_DTYPE.itemsize)
-            yield np.frombuffer(data, dtype=INDEX_DTYPE)
+            data = self._pread(start + first * dtype.itemsize, count * dtype.itemsize)
+            yield np.frombuffer(data, dtype=dtype)
 
     def chunks(self) -> Iterator[Chunk]:
         """Every good chunk in file order; what is skipped goes to `losses`."""

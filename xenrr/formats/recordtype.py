@@ -17,7 +17,6 @@ from itertools import starmap
 from operator import attrgetter
 
 import construct as cs
-import numpy as np
 
 from xenrr.formats import display
 from xenrr.formats.derive import Layout, layout_of, named
@@ -238,8 +237,9 @@ class FixedCodec(_StructCodec):
         self.pack_into(buf, 0, record)
         return bytes(buf)
 
-    def frame_array(self, array) -> np.ndarray:
+    def frame_array(self, array):
         """Framed records, one row each, from a numpy array of the record's dtype."""
+        import numpy as np  # noqa: PLC0415 - loaded when needed (derive.Layout.dtype)
         array = np.ascontiguousarray(array)
         if array.dtype != self.cls.LAYOUT.dtype or array.ndim != 1:
             raise RecordError(f"{self.name}: expected a 1-d array of {self.cls.LAYOUT.dtype}, "

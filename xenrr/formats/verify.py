@@ -12,13 +12,11 @@ totals are compared with what the chunks hold (spec "Verification").
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from xenrr.formats import framing
 from xenrr.formats.enums import (ACTOR_DEVICE_BASE, DIGEST_MEMORY, INVALID_MFN, ConfigKind,
                                  PositionMode, XenFrameKind)
 from xenrr.formats.errors import RecordError
-from xenrr.formats.fileformat import INDEX_DTYPE
+from xenrr.formats.fileformat import INDEX_LAYOUT
 from xenrr.formats.derive import layout_of
 from xenrr.formats.records import BY_TYPE, POSITION
 from xenrr.formats.recordtype import RECORD_HEADER, padded
@@ -307,7 +305,8 @@ class _Index:
 
     def __init__(self, reader):
         self._blocks = reader.index()
-        self._entries = np.empty(0, dtype=INDEX_DTYPE)
+        import numpy as np  # noqa: PLC0415 - loaded when needed (derive.Layout.dtype)
+        self._entries = np.empty(0, dtype=INDEX_LAYOUT.dtype)
         self._first = 0   # sequence number of self._entries[0]
 
     def entry(self, sequence: int):
