@@ -1,4 +1,4 @@
-"""getvcpucontext: a context bigger than a page, written where the domctl points."""
+"""getvcpucontext (a context bigger than a page, in a buffer of its own) and page types."""
 
 import errno
 
@@ -7,7 +7,7 @@ import pytest
 from tests.hypercalls.test_rr import DOMCTL
 from xenrr.errors import UsageError
 from xenrr.hypercalls.abi import ffi, lib
-from xenrr.hypercalls.domctl import getvcpucontext
+from xenrr.hypercalls.domctl import getvcpucontext, page_types
 from xenrr.hypercalls.errors import raise_for
 from xenrr.hypercalls.privcmd import PAGE, HypercallBuffer
 
@@ -59,3 +59,30 @@ def test_a_vcpu_xen_does_not_have_is_refused():
 
 def test_a_vcpu_never_brought_up_has_no_context():
     assert getvcpucontext(ContextXen(down={1}), 7, 1) is None
+
+
+class TypesXen:
+    """Answers XEN_DOMCTL_getpageframeinfo3 as Xen does: each mfn's entry replaced by its
+    type (here: frames from 0x2000 up are L4 tables)."""
+
+    def __init__(self):
+        self.buffer = HypercallBuffer()
+        self.batches = []
+
+    def hypercall(self, op, addr, *, what, meanings=None):
+        d = self.buffer.view("struct xen_domctl")
+        assert d.cmd == lib.XEN_DOMCTL_getpageframeinfo3 and d.domain == 7
+        n = d.u.getpageframeinfo3.num
+        entries = ffi.cast("uint64_t *", d.u.getpageframeinfo3.array)
+        self.batches.append(n)
+        for i in range(n):
+            entries[i] = lib.XEN_DOMCTL_PFINFO_L4TAB if entries[i] >= 0x2000 else 0
+        return 0
+
+
+def test_page_types_go_in_batches_xen_takes():
+    xen = TypesXen()
+    mfns = list(range(0x1800, 0x1800 + 2500))
+    types = page_types(xen, 7, mfns)
+    assert xen.batches == [1024, 1024, 452]
+    assert types == [lib.XEN_DOMCTL_PFINFO_L4TAB if m >= 0x2000 else 0 for m in mfns]
