@@ -7,12 +7,12 @@ destroy` (the baseline: what building the domain costs anyway), and
 built on them, every frame read and digested and every vCPU's registers
 compared) then `xl destroy`; each REPEAT times, the median taken. Prints
 both, their ratio, and the frames compared per second of the replay's
-start. Python's start-up and imports (numpy, pycparser for the cffi ABI)
-in the lab's dom0 under TCG are most of a xenrr command's time, so `xenrr
-replay --help` (the same imports, no work) is timed too, and the replay's
-start without it. Also the recorder's side: how long reading the start took is in
-the recording, not measured apart here. Needs root and a built
-hypervisor (make bench builds it).
+start. Python's start-up and imports (typer, construct, pycparser for the
+cffi ABI) in the lab's dom0 under TCG are most of a xenrr command's time,
+so `xenrr replay --help` (the same imports, no work) is timed too, and the
+replay's start without it. The recorder's reading of the start is part of
+the recording and not timed apart here. Needs root and a built hypervisor
+(make bench builds it).
 """
 
 import statistics

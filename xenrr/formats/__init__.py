@@ -42,7 +42,8 @@ from xenrr.formats.writer import Durability, TraceWriter
 __all__ = [
     "ACTOR_DEVICE_BASE", "DIGEST_MEMORY", "INVALID_MFN", "ConfigKind", "ContextFormat",
     "CrewState", "DmaKind", "EndReason", "GuestType", "InputKind", "PositionMode",
-    "XenFrameKind", "NotATraceError", "RecordError", "TraceDamaged", "TraceWriteError", "UnknownRecordError",
+    "XenFrameKind",
+    "NotATraceError", "RecordError", "TraceDamaged", "TraceWriteError", "UnknownRecordError",
     "Chunk", "Loss", "TraceReader", "Durability", "TraceWriter",
     "BY_NAME", "BY_TYPE", "RECORD_CLASSES", "AsyncInput", "Constraint", "CrewEvent", "Digest",
     "Dma", "EndOfTrace", "Position", "Rdtsc", "StartFrame", "StartFrames", "TimeUpdate",
