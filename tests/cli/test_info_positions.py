@@ -7,6 +7,7 @@ import pytest
 
 import xenrr.cli.info
 from tests.hypercalls.rrxen import EVENT, SKID, RrXen
+from xenrr.hypercalls.abi import lib
 from xenrr.cli import main
 from xenrr.hypercalls.rr import BRANCH_UNAVAILABLE
 from xenrr.hypercalls.xenver import XenVersion
@@ -30,8 +31,8 @@ def xenrr_info(monkeypatch, capsys):
 def test_branch_offered_with_its_event_and_skid(xenrr_info):
     assert xenrr_info(RrXen("available")) == (
         "hypervisor:       Xen 4.17.5 (xenrr series 0123)\n"
-        "xenrr interface:  7\n"
-        "features:         crew, frame_plan, pos_branch, pos_sync_entry, pv, record\n"
+        f"xenrr interface:  {lib.XEN_RR_INTERFACE_VERSION}\n"
+        "features:         crew, frame_plan, pos_branch, pos_sync_entry, pv, record, replay\n"
         "max vCPUs:        8 per domain\n"
         "positions:        sync-entry\n"
         f"                  branch (event {EVENT:#x}, skid {SKID} branches)\n")
@@ -53,8 +54,9 @@ def test_a_skid_of_one_branch(xenrr_info, monkeypatch):
 def test_json_offered(xenrr_info):
     out = json.loads(xenrr_info(RrXen("available"), "--json"))
     assert out["xenrr"] == {
-        "interface_version": 7, "features": ["crew", "frame_plan", "pos_branch",
-                                             "pos_sync_entry", "pv", "record"],
+        "interface_version": lib.XEN_RR_INTERFACE_VERSION,
+        "features": ["crew", "frame_plan", "pos_branch", "pos_sync_entry", "pv", "record",
+                     "replay"],
         "max_vcpus": 8}
     assert out["position_modes"] == {
         "sync-entry": {"offered": True, "reason": None},

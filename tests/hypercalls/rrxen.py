@@ -49,7 +49,7 @@ class RrXen:
             u.info.features = (lib.XEN_RR_FEATURE_pv | lib.XEN_RR_FEATURE_pos_sync_entry
                                | lib.XEN_RR_FEATURE_record | lib.XEN_RR_FEATURE_crew
                                | lib.XEN_RR_FEATURE_frame_plan
-                               | (lib.XEN_RR_FEATURE_pos_branch
+                               | (lib.XEN_RR_FEATURE_pos_branch | lib.XEN_RR_FEATURE_replay
                                   if status == lib.XEN_RR_BRANCH_available else 0))
             u.info.max_vcpus = 8
             u.info.branch_status = status

@@ -53,7 +53,7 @@ def test_get_info_answers_the_branch_counter():
     info = RrControl(RrXen()).info()
     assert info == RrInfo(lib.XEN_RR_INTERFACE_VERSION,
                           frozenset({"pv", "pos_sync_entry", "pos_branch", "record", "crew",
-                                     "frame_plan"}),
+                                     "frame_plan", "replay"}),
                           8, "available", EVENT, SKID)
     assert info.position_modes == ("sync-entry", "branch")
     assert info.branch_reason is None
@@ -75,10 +75,11 @@ def test_each_reason_is_a_sentence_of_its_own():
 
 
 def test_a_xen_of_another_interface_version_is_refused():
-    for version in (6, 8):
+    ours = lib.XEN_RR_INTERFACE_VERSION
+    for version in (ours - 1, ours + 1):
         with pytest.raises(InterfaceMismatchError, match=f"^the hypervisor speaks "
                                                          f"xenrr interface {version}, this xenrr "
-                                                         "speaks 7: rebuild one of them$"):
+                                                         f"speaks {ours}: rebuild one of them$"):
             RrControl(RrXen(version=version)).info()
 
 

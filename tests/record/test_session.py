@@ -10,6 +10,7 @@ import pytest
 from tests.hypercalls.rrxen import RrXen
 from tests.crew.test_constraints import as_record, racing_recording
 from tests.record.test_recorder import FakeDomain, from_zero
+from xenrr.hypercalls.abi import lib
 from xenrr.domains import Domain
 from xenrr.domconfig import DomainConfig
 from xenrr.errors import UsageError
@@ -130,7 +131,7 @@ def test_xen_the_header_and_the_recorder_get_the_mode_chosen(recording, status, 
     reason, header, said = run(RrXen(status), asked)
     assert reason == EndReason.SHUTDOWN
     assert (header.position_mode, seen["xen"], seen["recorder"]) == (mode, mode, mode)
-    assert header.xenrr_interface == 7
+    assert header.xenrr_interface == lib.XEN_RR_INTERFACE_VERSION
     assert said == ([] if status == "available" else
                     [f"positions: sync-entry (this CPU has no branch counter Xen can use: "
                      f"{BRANCH_UNAVAILABLE[status]})"])

@@ -238,7 +238,7 @@ struct xen_domctl_getvcpuinfo {
     uint32_t cpu;
 };
 
-#define XEN_RR_INTERFACE_VERSION 7
+#define XEN_RR_INTERFACE_VERSION 8
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2
@@ -248,6 +248,8 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_DOMCTL_RR_OP_get_ring 6
 #define XEN_DOMCTL_RR_OP_get_frames 7
 #define XEN_DOMCTL_RR_OP_plan_frames 8
+#define XEN_DOMCTL_RR_OP_run_to 9
+#define XEN_DOMCTL_RR_OP_get_stop 10
 #define XEN_RR_MODE_off 0
 #define XEN_RR_MODE_record 1
 #define XEN_RR_MODE_replay 2
@@ -280,6 +282,10 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_RR_BRANCH_self_test 2
 #define XEN_RR_BRANCH_speclockmap 3
 #define XEN_RR_BRANCH_busy 4
+#define XEN_RR_RUN_none 0
+#define XEN_RR_RUN_running 1
+#define XEN_RR_RUN_stopped 2
+#define XEN_RR_RUN_missed 3
 
 struct xen_rr_info {
     uint32_t interface_version;
@@ -349,6 +355,19 @@ struct xen_rr_frames {
     uint64_t shared_info;
 };
 
+struct xen_rr_run {
+    uint32_t vcpu;
+    uint32_t state;
+    uint64_t count;
+    uint64_t rip;
+    uint64_t rcx;
+    uint64_t at_count;
+    uint64_t at_rip;
+    uint64_t at_rcx;
+    uint64_t steps;
+    uint64_t overflows;
+};
+
 struct xen_rr_ring_header {
     uint64_t prod;
     uint64_t cons;
@@ -372,6 +391,7 @@ struct xen_domctl_rr_op {
         struct xen_rr_frame frame;
         struct xen_rr_ring_info ring;
         struct xen_rr_frames frames;
+        struct xen_rr_run run;
     } u;
 };
 
@@ -433,5 +453,7 @@ RR_POSITION_MODES = {name.removeprefix("XEN_RR_POSITION_"): getattr(lib, name)
                      for name in dir(lib) if name.startswith("XEN_RR_POSITION_")}
 RR_BRANCH = {getattr(lib, name): name.removeprefix("XEN_RR_BRANCH_")
              for name in dir(lib) if name.startswith("XEN_RR_BRANCH_")}
+RR_RUN = {getattr(lib, name): name.removeprefix("XEN_RR_RUN_")
+          for name in dir(lib) if name.startswith("XEN_RR_RUN_")}
 RR_ACCESS = {name.removeprefix("XEN_RR_ACCESS_"): getattr(lib, name)
              for name in dir(lib) if name.startswith("XEN_RR_ACCESS_")}

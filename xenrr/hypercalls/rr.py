@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
-from xenrr.hypercalls.abi import RR_ACCESS, RR_BRANCH, RR_FEATURES, RR_MODES, ffi, lib
+from xenrr.hypercalls.abi import RR_ACCESS, RR_BRANCH, RR_FEATURES, RR_MODES, RR_RUN, ffi, lib
 from xenrr.hypercalls.domctl import domctl
 from xenrr.hypercalls.errors import (NO_XENRR, DomainStateError, InterfaceMismatchError,
                                      NoXenrrSupportError, NotPrivilegedError, PositionModeError)
@@ -105,6 +105,15 @@ PLAN = {**COMMON, **{
     errno.ENOENT: (DomainStateError, "no plan is being made: it was dropped meanwhile"),
 }}
 
+RUN = {**COMMON, **{
+    errno.ENOENT: (DomainStateError, "record/replay is not enabled for this domain"),
+    errno.EOPNOTSUPP: (DomainStateError, "the domain is not being replayed (rr interface 8 "
+                                         "replay mode)"),
+    errno.EINVAL: (UsageError, "no such vCPU"),
+    errno.ERANGE: (DomainStateError, "the vCPU has passed that position's branch count "
+                                     "already"),
+}}
+
 # Bytes of one entry of a frame list (xen_rr_frames.mfns).
 _MFN = ffi.sizeof("uint64_t")
 
@@ -116,6 +125,21 @@ class Refused(NamedTuple):
 
     def __bool__(self) -> bool:
         return bool(self.pfns) or self.shared_info
+
+
+class RunStop(NamedTuple):
+    """Where a replayed vCPU is on its way to its target: XEN_DOMCTL_RR_OP_get_stop.
+
+    Positions are (count, rip, rcx). state is none (no target yet), running,
+    stopped (held at the target) or missed (held where its count passed the
+    target's without meeting its rip and rcx).
+    """
+
+    state: str
+    target: tuple[int, int, int]
+    at: tuple[int, int, int]
+    steps: int
+    overflows: int
 
 
 class RingInfo(NamedTuple):
@@ -399,6 +423,23 @@ class RrControl:
                 self.drop_plan()
             raise
         return Refused(busy, shared_busy)
+
+    def run_to(self, domid: int, vcpu: int, position: tuple[int, int, int]) -> None:
+        """Let a replayed vCPU run until it is at exactly (count, rip, rcx), and hold it there."""
+        def fill(u):
+            u.run.vcpu = vcpu
+            u.run.count, u.run.rip, u.run.rcx = position
+        self._op(domid, lib.XEN_DOMCTL_RR_OP_run_to,
+                 f"run domain {domid} vCPU {vcpu} to {position[0]}@{position[1]:#x}", RUN, fill)
+
+    def run_stop(self, domid: int, vcpu: int) -> RunStop:
+        """Where a replayed vCPU is on its way to its target."""
+        def fill(u):
+            u.run.vcpu = vcpu
+        out = self._op(domid, lib.XEN_DOMCTL_RR_OP_get_stop,
+                       f"where domain {domid} vCPU {vcpu} is", RUN, fill, answer="run")
+        return RunStop(RR_RUN.get(out.state, str(out.state)), (out.count, out.rip, out.rcx),
+                       (out.at_count, out.at_rip, out.at_rcx), out.steps, out.overflows)
 
     def drop_plan(self) -> None:
         """Drop the frame plan, if any: the frames no domain took go back to Xen's heap."""
