@@ -159,6 +159,23 @@ def test_create_paused_refuses_a_name_in_use_before_xl_runs(cfg, monkeypatch):
         domains.create_paused(None, DomainConfig.from_xl_file(cfg))
 
 
+def test_what_xl_create_said_when_it_failed_is_one_line(cfg, monkeypatch):
+    said = (f"Parsing config from {cfg}\n"
+            "libxl: error: libxl_create.c:720:libxl__domain_make: domain creation fail: "
+            "No space left on device\n"
+            "libxl: error: libxl_create.c:1289:initiate_domain_create: cannot make domain: -3\n")
+    monkeypatch.setattr(domains, "xl", lambda *args: subprocess.CompletedProcess(
+        ["xl", *args], 3, "", said))
+    monkeypatch.setattr(domains, "resolve", lambda privcmd, spec: (_ for _ in ()).throw(
+        NoSuchDomainError(spec)))
+    with pytest.raises(ToolstackError) as e:
+        domains.create_paused(None, DomainConfig.from_xl_file(cfg))
+    assert str(e.value) == (
+        f"xl create {cfg} failed: libxl: error: libxl_create.c:720:libxl__domain_make: domain "
+        "creation fail: No space left on device; libxl: error: libxl_create.c:1289:"
+        "initiate_domain_create: cannot make domain: -3")
+
+
 # A running domain: xl list -l
 
 def fake_xl(monkeypatch, returncode=0, stdout="", stderr=""):

@@ -67,6 +67,13 @@ def xl(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["xl", *args], capture_output=True, text=True)
 
 
+def xl_said(text: str) -> str:
+    """What xl printed, in one line: its lines joined, "Parsing config from" dropped."""
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.startswith("Parsing config from ")]
+    return "; ".join(lines) or "(xl said nothing)"
+
+
 def destroy(domid: int) -> None:
     """Destroy the domain if it still exists (whatever state it is in)."""
     xl("destroy", str(domid))
@@ -91,5 +98,5 @@ def create_paused(privcmd: Privcmd, config: "DomainConfig") -> Domain:
     proc = xl("create", "-p", os.fspath(config.path), *config.overrides)
     if proc.returncode != 0:
         raise ToolstackError(f"xl create {os.fspath(config.path)} failed: "
-                             f"{(proc.stderr or proc.stdout).strip()}")
+                             f"{xl_said(proc.stderr or proc.stdout)}")
     return resolve(privcmd, name)
