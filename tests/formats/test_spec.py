@@ -36,7 +36,8 @@ def test_the_catalogue_lists_every_record():
     assert "| `0xd8520040` | `digest` | yes | 48 (framed 56) | Xen |" in spec.catalogue()
     assert "| `0x58520004` | `start_frames` | no | >= 16 | toolstack |" in spec.catalogue()
     assert "| `0x58520005` | `xen_frame` | no | 16 (framed 24) | toolstack |" in spec.catalogue()
-    assert len(lines) == 2 + 13
+    assert "| `0x58520013` | `replay_wait` | no | 16 (framed 24) | toolstack |" in spec.catalogue()
+    assert len(lines) == 2 + 14
 
 
 def test_an_array_member_names_its_element_whose_table_the_document_has():

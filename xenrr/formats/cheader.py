@@ -23,8 +23,8 @@ WIDTH = 80
 
 
 def xen_records() -> tuple:
-    """The record classes the hypervisor writes."""
-    return tuple(cls for cls in RECORD_CLASSES if cls.ORIGIN == "xen")
+    """The record classes the hypervisor writes or, in replay, reads."""
+    return tuple(cls for cls in RECORD_CLASSES if cls.ORIGIN in ("xen", "replay"))
 
 
 def struct_name(layout: Layout) -> str:

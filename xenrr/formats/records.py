@@ -20,6 +20,7 @@ from xenrr.formats.enums import (ConfigKind, ContextFormat, CrewState, DmaKind, 
 from xenrr.formats.recordtype import define, value_class
 from xenrr.formats.rectypes import (REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE,
+                                    REC_TYPE_REPLAY_WAIT,
                                     REC_TYPE_DIGEST, REC_TYPE_DMA,
                                     REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
                                     REC_TYPE_START_FRAMES, REC_TYPE_TIME_UPDATE,
@@ -125,6 +126,14 @@ CrewPlace = define(REC_TYPE_CREW_PLACE, "CrewPlace", Struct(
    show="vcpu {vcpu} forced changes at {position}",
    origin="xen")
 
+ReplayWait = define(REC_TYPE_REPLAY_WAIT, "ReplayWait", Struct(
+    "vcpu" / Int32ul * "the vCPU that waits, before its next crew_event",
+    "after_vcpu" / Int32ul * "the vCPU waited for",
+    "events" / Int64ul * "...until after_vcpu has applied this many of its crew_events",
+), doc="A constraint as replay gives it to Xen, counted in the other vCPU's events (rings only).",
+   show="vcpu {vcpu} waits for vcpu {after_vcpu} to apply {events} events",
+   origin="replay")
+
 AsyncInput = define(REC_TYPE_ASYNC_INPUT, "AsyncInput", Struct(
     "vcpu" / Int32ul * "vCPU at whose position Xen published the input",
     "kind" / enum(Int16ul, InputKind) * "which guest-visible state it is",
@@ -187,6 +196,6 @@ Digest = define(REC_TYPE_DIGEST, "Digest", Struct(
    origin="xen")
 
 RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, StartFrames, XenFrame, CrewEvent, Constraint,
-                  CrewPlace, AsyncInput, Rdtsc, TimeUpdate, Dma, Digest)
+                  CrewPlace, ReplayWait, AsyncInput, Rdtsc, TimeUpdate, Dma, Digest)
 BY_TYPE = {cls.TYPE: cls for cls in RECORD_CLASSES}
 BY_NAME = {cls.NAME: cls for cls in RECORD_CLASSES}

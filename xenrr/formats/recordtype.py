@@ -78,8 +78,9 @@ def define(rtype: int, class_name: str, definition: cs.Struct, *,
     """The record class of type number `rtype`; `show` is its display template.
 
     doc is the one-line description the spec's catalogue prints; origin is
-    "xen" for records the hypervisor writes (they go into the C header) or
-    "toolstack" for records dom0 writes. defaults: values of fields a caller
+    "xen" for records the hypervisor writes, "replay" for those dom0 writes
+    for the hypervisor to read (both go into the C header), or "toolstack"
+    for records dom0 writes into traces. defaults: values of fields a caller
     may leave out (by name), wherever they sit in the record.
     """
     name = rec_type_to_str[rtype]

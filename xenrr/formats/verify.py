@@ -22,6 +22,7 @@ from xenrr.formats.records import BY_TYPE, POSITION
 from xenrr.formats.recordtype import RECORD_HEADER, padded
 from xenrr.formats.rectypes import (REC_OPTIONAL, REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE, REC_TYPE_DIGEST,
+                                    REC_TYPE_REPLAY_WAIT,
                                     REC_TYPE_DMA, REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
                                     REC_TYPE_START_FRAMES, REC_TYPE_TIME_UPDATE,
                                     REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE,
@@ -160,6 +161,12 @@ def verify_crew_place(state: _State, r) -> None:
                   f"the crew_events forced on vCPU {r.vcpu}, got one in the trace")
 
 
+def verify_replay_wait(state: _State, r) -> None:
+    """replay_wait: never in a trace; replay makes it from a constraint for Xen."""
+    raise Problem("expected only in the rings replay feeds Xen, where it stands for a "
+                  f"constraint of vCPU {r.vcpu}, got one in the trace")
+
+
 def _in_page(r) -> None:
     if r.offset + r.length > PAGE_SIZE:
         raise Problem(f"offset + length: expected at most {PAGE_SIZE}, got {r.offset + r.length}")
@@ -212,6 +219,7 @@ VERIFIERS: dict[int, Callable[[_State, object], None]] = {
     REC_TYPE_CREW_EVENT: verify_crew_event,
     REC_TYPE_CONSTRAINT: verify_constraint,
     REC_TYPE_CREW_PLACE: verify_crew_place,
+    REC_TYPE_REPLAY_WAIT: verify_replay_wait,
     REC_TYPE_ASYNC_INPUT: verify_async_input,
     REC_TYPE_RDTSC: verify_rdtsc,
     REC_TYPE_TIME_UPDATE: verify_time_update,
