@@ -20,6 +20,7 @@ static struct {
     const struct workload *workload;
     struct run run;
     uint32_t arrived;
+    uint32_t left;
     uint32_t abort;
 } PAGE_ALIGNED control;
 
@@ -174,7 +175,7 @@ static void run_share(unsigned int vcpu)
 void micro_vcpu_main(unsigned int vcpu)
 {
     run_share(vcpu);
-    smp_exit(vcpu);
+    smp_exit(&control.left, vcpu);
 }
 
 void micro_main(const struct start_info *si)
@@ -205,7 +206,7 @@ void micro_main(const struct start_info *si)
         if ( (rc = smp_start_vcpu(v)) != 0 )
             micro_fail("starting vcpu %u failed: rc=%ld", v, rc);
     run_share(0);
-    smp_join(control.run.nr_vcpus);
+    smp_join(&control.left, control.run.nr_vcpus);
 
     why = w->check(&control.run);
     digest = FNV1A64_INIT;

@@ -58,19 +58,16 @@ void smp_barrier(uint32_t *arrived, unsigned int nr)
         cpu_relax();
 }
 
-void smp_join(unsigned int nr)
+void smp_join(const uint32_t *left, unsigned int nr)
 {
-    unsigned int id;
-
-    for ( id = 1; id < nr; id++ )
-        while ( hyp_vcpu_op(VCPUOP_is_up, id, 0) > 0 )
-            hyp_yield();
+    while ( __atomic_load_n(left, __ATOMIC_ACQUIRE) < nr - 1 )
+        cpu_relax();
 }
 
-void smp_exit(unsigned int id)
+void smp_exit(uint32_t *left, unsigned int id)
 {
-    /* Stores made before are visible: Xen takes locks on the way down. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    /* Stores made before are visible to vCPU 0 once it sees this one. */
+    __atomic_fetch_add(left, 1, __ATOMIC_RELEASE);
     for ( ;; )
         hyp_vcpu_op(VCPUOP_down, id, 0);
 }

@@ -1,8 +1,11 @@
 /*
- * vCPU bring-up and the two points where all vCPUs meet: the start barrier
- * (in the control page) and the join (through Xen: each other vCPU takes
- * itself down and vCPU 0 waits until Xen reports it down, so the join
- * touches no shared page).
+ * vCPU bring-up and the two points where all vCPUs meet, both counters in
+ * the control page: the start barrier and the join (each other vCPU counts
+ * itself out, then takes itself down). The join is through memory, not
+ * through Xen (VCPUOP_is_up until the others are down): how often vCPU 0
+ * asked Xen would depend on when the others got there, an input xenrr does
+ * not log yet, where a counter in a shared page is ordered by CREW and so
+ * replayed.
  */
 #ifndef MICRO_SMP_H
 #define MICRO_SMP_H
@@ -18,10 +21,10 @@ long smp_start_vcpu(unsigned int id);
 /* Wait until all nr vCPUs have arrived at *arrived (one use per counter). */
 void smp_barrier(uint32_t *arrived, unsigned int nr);
 
-/* vCPU 0: wait until every other vCPU has taken itself down. */
-void smp_join(unsigned int nr);
+/* vCPU 0: wait until every other of the nr vCPUs has counted itself out. */
+void smp_join(const uint32_t *left, unsigned int nr);
 
-/* Any vCPU but 0: leave for good (VCPUOP_down on itself). */
-void smp_exit(unsigned int id) __attribute__((noreturn));
+/* Any vCPU but 0: count itself out at *left, then leave for good (VCPUOP_down). */
+void smp_exit(uint32_t *left, unsigned int id) __attribute__((noreturn));
 
 #endif /* MICRO_SMP_H */
