@@ -238,7 +238,7 @@ struct xen_domctl_getvcpuinfo {
     uint32_t cpu;
 };
 
-#define XEN_RR_INTERFACE_VERSION 8
+#define XEN_RR_INTERFACE_VERSION 9
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2
@@ -250,6 +250,7 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_DOMCTL_RR_OP_plan_frames 8
 #define XEN_DOMCTL_RR_OP_run_to 9
 #define XEN_DOMCTL_RR_OP_get_stop 10
+#define XEN_DOMCTL_RR_OP_kick 11
 #define XEN_RR_MODE_off 0
 #define XEN_RR_MODE_record 1
 #define XEN_RR_MODE_replay 2
@@ -277,6 +278,7 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_RR_PLAN_new 1
 #define XEN_RR_PLAN_drop 2
 #define XEN_RR_RING_wait 1
+#define XEN_RR_RING_end 2
 #define XEN_RR_BRANCH_available 0
 #define XEN_RR_BRANCH_no_counter 1
 #define XEN_RR_BRANCH_self_test 2
@@ -286,6 +288,9 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_RR_RUN_running 1
 #define XEN_RR_RUN_stopped 2
 #define XEN_RR_RUN_missed 3
+#define XEN_RR_RUN_unlogged 4
+#define XEN_RR_RUN_bad_entry 5
+#define XEN_RR_RUN_waiting 6
 
 struct xen_rr_info {
     uint32_t interface_version;
@@ -366,6 +371,7 @@ struct xen_rr_run {
     uint64_t at_rcx;
     uint64_t steps;
     uint64_t overflows;
+    uint64_t applied;
 };
 
 struct xen_rr_ring_header {

@@ -112,6 +112,13 @@ RUN = {**COMMON, **{
     errno.EINVAL: (UsageError, "no such vCPU"),
     errno.ERANGE: (DomainStateError, "the vCPU has passed that position's branch count "
                                      "already"),
+    errno.EBUSY: (DomainStateError, "the domain is replayed under CREW: its rings say where "
+                                    "its vCPUs go"),
+}}
+
+KICK = {**COMMON, **{
+    errno.ENOENT: (DomainStateError, "record/replay is not enabled for this domain"),
+    errno.EOPNOTSUPP: (DomainStateError, "the domain is not replayed under CREW"),
 }}
 
 # Bytes of one entry of a frame list (xen_rr_frames.mfns).
@@ -130,9 +137,12 @@ class Refused(NamedTuple):
 class RunStop(NamedTuple):
     """Where a replayed vCPU is on its way to its target: XEN_DOMCTL_RR_OP_get_stop.
 
-    Positions are (count, rip, rcx). state is none (no target yet), running,
-    stopped (held at the target) or missed (held where its count passed the
-    target's without meeting its rip and rcx).
+    Positions are (count, rip, rcx). state is none (no target: it runs
+    freely), running, stopped (held at the target), missed (held where its
+    count passed the target's without meeting its rip and rcx); under CREW
+    replay also waiting (for another vCPU or for entries), unlogged (held
+    at a CREW fault the trace does not have) or bad_entry (held: its ring
+    held a malformed entry); applied counts the crew_events it applied.
     """
 
     state: str
@@ -140,6 +150,7 @@ class RunStop(NamedTuple):
     at: tuple[int, int, int]
     steps: int
     overflows: int
+    applied: int = 0
 
 
 class RingInfo(NamedTuple):
@@ -439,7 +450,12 @@ class RrControl:
         out = self._op(domid, lib.XEN_DOMCTL_RR_OP_get_stop,
                        f"where domain {domid} vCPU {vcpu} is", RUN, fill, answer="run")
         return RunStop(RR_RUN.get(out.state, str(out.state)), (out.count, out.rip, out.rcx),
-                       (out.at_count, out.at_rip, out.at_rcx), out.steps, out.overflows)
+                       (out.at_count, out.at_rip, out.at_rcx), out.steps, out.overflows,
+                       out.applied)
+
+    def kick(self, domid: int) -> None:
+        """Tell Xen a replayed domain's rings have new entries: its waiting vCPUs look again."""
+        self._op(domid, lib.XEN_DOMCTL_RR_OP_kick, f"kick domain {domid}", KICK)
 
     def drop_plan(self) -> None:
         """Drop the frame plan, if any: the frames no domain took go back to Xen's heap."""

@@ -11,7 +11,8 @@ then the bytes, and stores cons only once the entries are copied out, so
 the producer never overwrites bytes not yet taken. (On x86 loads are not
 reordered with loads, nor stores with earlier loads, so plain loads and
 stores keep that order.) In recording Xen produces and `xenrr record`
-consumes (RingReader).
+consumes (RingReader); in replay `xenrr replay` produces (RingWriter) and
+Xen consumes, and only dom0 writes the header's flags (XEN_RR_RING_end).
 
 A ring is never trusted: prod moving backwards or past the data area's
 size, an entry running past prod, are protocol errors, reported with the
@@ -23,7 +24,7 @@ rings anyway, and refuses a number seen twice.
 import struct
 
 from xenrr.errors import HypercallError
-from xenrr.hypercalls.abi import ffi, packer
+from xenrr.hypercalls.abi import ffi, lib, packer
 from xenrr.hypercalls.privcmd import PAGE
 
 ENTRY = packer("struct xen_rr_ring_entry")   # seq, type, length
@@ -32,6 +33,7 @@ _U32 = struct.Struct("<I")
 _PROD = ffi.offsetof("struct xen_rr_ring_header", "prod")
 _CONS = ffi.offsetof("struct xen_rr_ring_header", "cons")
 _SIZE = ffi.offsetof("struct xen_rr_ring_header", "size")
+_FLAGS = ffi.offsetof("struct xen_rr_ring_header", "flags")
 
 
 class RingProtocolError(HypercallError):
@@ -89,5 +91,53 @@ class RingReader:
 
     def release(self) -> None:
         """Let go of the mapping, so that it can be unmapped."""
+        self._data.release()
+        self._view.release()
+
+
+class RingWriter:
+    """Append entries to one mapped ring for Xen to take (replay): as many as fit."""
+
+    def __init__(self, buffer, vcpu: int):
+        self.vcpu = vcpu
+        self._view = memoryview(buffer).cast("B")
+        self._data = self._view[PAGE:]
+        self.size = _U32.unpack_from(self._view, _SIZE)[0]
+        if self.size != len(self._data) or self.size % 8:
+            raise RingProtocolError(f"ring of vCPU {vcpu}: the header says {self.size} bytes "
+                                    f"of data, the mapping holds {len(self._data)}")
+        self.prod = _U64.unpack_from(self._view, _PROD)[0]
+
+    def room(self) -> int:
+        """Bytes free: what Xen has not taken yet is kept."""
+        cons = _U64.unpack_from(self._view, _CONS)[0]
+        used = self.prod - cons
+        if not 0 <= used <= self.size:
+            raise RingProtocolError(f"ring of vCPU {self.vcpu}: cons {cons} is outside "
+                                    f"[prod {self.prod} - size {self.size}, prod]")
+        return self.size - used
+
+    def put(self, seq: int, rtype: int, body: bytes) -> bool:
+        """Write one entry if it fits (False if not); published by publish()."""
+        entry = ENTRY.pack(seq, rtype, len(body)) + body + bytes(-len(body) % 8)
+        if len(entry) > self.room():
+            return False
+        start = self.prod % self.size
+        first = min(len(entry), self.size - start)
+        self._data[start:start + first] = entry[:first]
+        self._data[:len(entry) - first] = entry[first:]
+        self.prod += len(entry)
+        return True
+
+    def publish(self) -> None:
+        """Let Xen see the entries put so far (their bytes are in place before prod moves)."""
+        _U64.pack_into(self._view, _PROD, self.prod)
+
+    def end(self) -> None:
+        """No entries come after those published."""
+        _U32.pack_into(self._view, _FLAGS, _U32.unpack_from(self._view, _FLAGS)[0] |
+                       lib.XEN_RR_RING_end)
+
+    def release(self) -> None:
         self._data.release()
         self._view.release()

@@ -122,8 +122,9 @@ def refusals(privcmd, rr: RrControl, pv: int) -> dict:
             lambda: raw_rr_op(privcmd, pv, enable, mode=1,
                               flags=lib.XEN_RR_ENABLE_crew << 1)),
         "non-zero padding": outcome(lambda: raw_rr_op(privcmd, pv, enable, pad=1, mode=1)),
-        "unknown sub-op": outcome(lambda: raw_rr_op(privcmd, pv, 9)),
-        "enable replay": outcome(lambda: rr.enable(pv, mode=lib.XEN_RR_MODE_replay)),
+        "unknown sub-op": outcome(lambda: raw_rr_op(privcmd, pv, 0xffff)),
+        "enable replay by synchronous entries": outcome(lambda: rr.enable(
+            pv, mode=lib.XEN_RR_MODE_replay)),
         "enable branch positions": enabled_and_undone(
             privcmd, rr, pv, position_mode=lib.XEN_RR_POSITION_branch),
         "enable huge shadow pool": outcome(lambda: rr.enable(pv, shadow_mb=1 << 30)),

@@ -1,4 +1,4 @@
-"""Run inside the lab's dom0: the refusals of replay mode and of run_to / get_stop.
+"""Run inside the lab's dom0: the refusals of replay mode and of run_to / get_stop / kick.
 
 Usage: python run_to.py GUEST_CFG. Prints one JSON object: check name ->
 "ok" or the errno's name, and where a vCPU given its own start as target
@@ -45,11 +45,17 @@ def main(cfg: Path) -> dict:
             out["run_to: rr off"] = outcome(lambda: rr.run_to(domid, 0, (1, 0, 0)))
             out["replay: sync-entry"] = outcome(lambda: rr.enable(
                 domid, mode=REPLAY, position_mode=lib.XEN_RR_POSITION_sync_entry))
-            out["replay: crew"] = outcome(lambda: rr.enable(
-                domid, mode=REPLAY, position_mode=BRANCH, crew=True))
+            out["kick: rr off"] = outcome(lambda: rr.kick(domid))
+            rr.enable(domid, mode=REPLAY, position_mode=BRANCH, crew=True)
+            out["run_to: CREW replay"] = outcome(lambda: rr.run_to(domid, 0, (1, 0, 0)))
+            out["kick: CREW replay"] = outcome(lambda: rr.kick(domid))
+            rr.disable(domid)
+        # Disabled, a domain stays in shadow mode: recording takes a fresh one.
+        with paused_domain(cfg, "run-to") as domid:
             rr.enable(domid, position_mode=BRANCH, crew=True)
             out["run_to: recording"] = outcome(lambda: rr.run_to(domid, 0, (1, 0, 0)))
             out["get_stop: recording"] = outcome(lambda: rr.run_stop(domid, 0))
+            out["kick: recording"] = outcome(lambda: rr.kick(domid))
             rr.disable(domid)
         with paused_domain(cfg, "run-to") as domid:
             rr.enable(domid, mode=REPLAY, position_mode=BRANCH)
