@@ -1,12 +1,13 @@
-"""Replay running in the patched hypervisor: a recorded vCPU stopped at every logged position, exactly.
+"""Replay in the patched hypervisor: micro-guests replayed under CREW, every change at its position.
 
-A 1-vCPU micro-guest is recorded with positions by branch count; `xenrr
-replay` rebuilds it on its recorded frames and Xen runs it to each
-position its trace logged (patch 0013: the counter armed a skid ahead,
-single steps the rest), checks it is there, and lets it run on to its
-end. The guest's own digest of its memory comes out as recorded. A trace
-whose position was moved is a divergence reported at that position, and
-Xen carries on.
+Micro-guests are recorded with positions by branch count; `xenrr replay`
+rebuilds each on its recorded frames and Xen replays it from the trace fed
+through its rings (patches 0013-0014): every vCPU stopped at each of its
+crew_events' positions exactly, the access change made there once the
+constraints hold. The guest's own digest of its memory comes out as
+recorded, the race's included, which differs from run to run natively. A
+trace whose position was moved is a divergence reported at that position,
+and Xen carries on.
 """
 
 import json
@@ -14,11 +15,12 @@ import json
 import pytest
 
 from tests.lab.dom0run import assert_xen_healthy, dom0_json
-from xenrr.formats import CrewEvent, EndOfTrace, Position, TraceReader, TraceWriter
+from xenrr.formats import (Constraint, CrewEvent, EndOfTrace, Position, TraceReader,
+                           TraceWriter)
 from xenrr.lab import micro
 from xenrr.lab.micro import report
 from xenrr.lab.recording import PRESERVE, record_guest, trace_path
-from xenrr.replay.run import vcpu_positions
+from xenrr.replay.feed import vcpu_entries
 
 pytestmark = pytest.mark.lab
 
@@ -29,11 +31,13 @@ def console_log(cfg) -> str:
     return f"/var/log/xen/console/guest-{cfg.stem}.log"
 
 
-@pytest.fixture(scope="module", params=["branches", "race"])
+@pytest.fixture(scope="module", params=[("branches", 1), ("race", 2)],
+                ids=["branches-1v", "race-2v"])
 def recorded(lab, request):
-    """A 1-vCPU micro-guest recorded by branch count: its config, trace and console report."""
-    cfg = micro.config(request.param, vcpus=1)
-    rec = record_guest(lab, cfg, f"replay-run-{request.param}", timeout=TIMEOUT,
+    """A micro-guest recorded by branch count: its config, trace and console report."""
+    workload, vcpus = request.param
+    cfg = micro.config(workload, vcpus=vcpus)
+    rec = record_guest(lab, cfg, f"replay-run-{workload}-{vcpus}v", timeout=TIMEOUT,
                        guest=cfg.stem, options=("--positions", "branch"))
     assert rec.result.returncode == 0, rec.result.stderr + rec.console
     recorded = report.parse(rec.console)
@@ -50,23 +54,28 @@ def replay(lab, cfg, trace):
     return result, lab.run(["cat", console_log(cfg)]).stdout
 
 
-def test_every_logged_position_is_met_exactly_and_the_guest_computes_what_it_recorded(lab, recorded):
-    cfg, trace, recorded_report = recorded
+def events_per_vcpu(trace, vcpus):
     with TraceReader(trace) as reader:
-        positions = vcpu_positions(reader, 0)
-    assert len(positions) > 10
-    result, console = replay(lab, cfg, trace)
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)
-    assert summary["positions"] == {"0": len(positions)}
-    assert summary["divergence"] is None
-    # Far targets by the counter's interrupt, the last branches stepped.
-    assert summary["counter_interrupts"] > 0 and summary["single_steps"] > 0
-    assert summary["ended"] is not None
-    replayed = report.parse(console)
-    assert replayed.passed, console
-    assert (replayed.digest, replayed.result) == (recorded_report.digest, recorded_report.result)
-    assert f"replayed {len(positions)} positions of vCPU 0 exactly" in result.stderr
+        return [e.events for e in vcpu_entries(reader, vcpus)]
+
+
+def test_every_crew_event_is_applied_at_its_position_and_the_guest_computes_what_it_recorded(
+        lab, recorded):
+    cfg, trace, recorded_report = recorded
+    totals = events_per_vcpu(trace, recorded_report.vcpus)
+    for _ in range(2):
+        result, console = replay(lab, cfg, trace)
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert summary["divergence"] is None
+        applied = [summary["crew_events"][str(v)] for v in range(len(totals))]
+        assert sum(totals) - sum(applied) == summary["unreached"] <= len(totals), (applied, totals)
+        # Far targets by the counter's interrupt, the last branches stepped.
+        assert summary["counter_interrupts"] > 0 and summary["single_steps"] > 0
+        replayed = report.parse(console)
+        assert replayed.passed, console
+        assert (replayed.digest, replayed.result) == (recorded_report.digest,
+                                                      recorded_report.result)
     assert_xen_healthy(lab)
 
 
@@ -74,27 +83,33 @@ def test_a_moved_position_is_a_divergence_reported_at_that_position(lab, recorde
     cfg, trace, _ = recorded
     with TraceReader(trace) as reader:
         records = list(reader.records())
-        positions = vcpu_positions(reader, 0)
-    moved = positions[len(positions) // 2]
-    wrong = Position(count=moved.count, rip=moved.rip + 1, rcx=moved.rcx)
+    events = [r for r in records if isinstance(r, CrewEvent) and r.vcpu == 0]
+    moved = events[len(events) // 2]
+    index = next(i for i, e in enumerate(events) if e.position == moved.position)
+    wrong = Position(count=moved.position.count, rip=moved.position.rip + 1,
+                     rcx=moved.position.rcx)
     tampered = trace_path(lab, "replay-run-moved")
     with TraceWriter(tampered, header=records[0]) as writer:
         for r in records[1:]:
-            if isinstance(r, CrewEvent) and r.position == moved:
-                r = CrewEvent(vcpu=r.vcpu, old_state=r.old_state, new_state=r.new_state,
-                              gfn=r.gfn, position=wrong)
+            # The position moved everywhere the trace names it: only Xen can tell.
+            if isinstance(r, CrewEvent) and r.vcpu == 0 and r.position == moved.position:
+                r = r._replace(position=wrong)
+            elif isinstance(r, Constraint) and (r.vcpu, r.position) == (0, moved.position):
+                r = r._replace(position=wrong)
+            elif isinstance(r, Constraint) and (r.after_vcpu, r.after_position) == (
+                    0, moved.position):
+                r = r._replace(after_position=wrong)
             if not isinstance(r, EndOfTrace):
                 writer.write(r)
     result, _ = replay(lab, cfg, tampered)
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 + result.stderr.count("xenrr: vCPU 0: position") + 1, \
-        result.stderr
     last = result.stderr.strip().splitlines()[-1]
-    index = positions.index(moved) + 1
-    assert last.startswith(f"xenrr: vCPU 0 diverged at logged position {index} of "
-                           f"{len(positions)}: expected count {moved.count} rip "
-                           f"{moved.rip + 1:#x}"), last
-    assert "(missed)" in last and "the last that matched: count" in last
+    assert last.startswith(f"xenrr: vCPU 0 diverged before its crew_event {index + 1} of "
+                           f"{len(events)} at count {wrong.count} rip {wrong.rip:#x}"), last
+    # An increase is met by a CREW fault at the true rip, a reduction by a count passed.
+    assert ("its count passed the position without meeting its rip and rcx" in last or
+            "it took a CREW fault where the trace has no change" in last), last
+    assert "the last that matched: count" in last
     assert json.loads(result.stdout)["divergence"] == last.removeprefix("xenrr: ")
     assert lab.run(["xl", "domid", cfg.stem]).returncode != 0, "the diverged domain is destroyed"
     assert_xen_healthy(lab)
@@ -105,9 +120,13 @@ def test_replay_mode_and_run_to_refuse_what_they_cannot_do_with_an_errno(lab):
     assert out == {
         "run_to: rr off": "ENOENT",
         "replay: sync-entry": "ENOTSUP",
-        "replay: crew": "ENOTSUP",
+        "kick: rr off": "ENOENT",
+        # Under CREW the rings say where the vCPUs go.
+        "run_to: CREW replay": "EBUSY",
+        "kick: CREW replay": "ok",
         "run_to: recording": "ENOTSUP",
         "get_stop: recording": "ENOTSUP",
+        "kick: recording": "ENOTSUP",
         "before any target": "none",
         "run_to: no such vCPU": "EINVAL",
         "get_stop: no such vCPU": "EINVAL",

@@ -11,8 +11,8 @@ malformed plan requests get their errno, and Xen stays healthy.
 import pytest
 
 from tests.lab.dom0run import assert_xen_healthy, dom0_json
-from xenrr.formats import (INVALID_MFN, EndOfTrace, StartFrames, TraceHeader, TraceReader,
-                           TraceWriter, VcpuState, XenFrame, XenFrameKind)
+from xenrr.formats import (INVALID_MFN, EndOfTrace, PositionMode, StartFrames, TraceHeader,
+                           TraceReader, TraceWriter, VcpuState, XenFrame, XenFrameKind)
 from xenrr.formats.startstate import gather_start_frames, start_frames_records
 from xenrr.lab import micro
 from xenrr.lab.recording import PRESERVE, record_guest, trace_path
@@ -82,13 +82,20 @@ def test_replay_builds_the_domain_on_the_recorded_frames_and_its_start_is_identi
     assert_xen_healthy(lab)
 
 
-def test_without_p_a_trace_of_two_vcpus_is_refused_in_one_line_before_a_domain_is_built(lab, race):
+def test_a_trace_by_synchronous_entries_is_refused_in_one_line_before_a_domain_is_built(
+        lab, race):
     cfg, trace = race
-    result = replay(lab, cfg, trace)
+    records = start_records(trace)
+    by_entries = trace_path(lab, "replay-start-sync-entry")
+    with TraceWriter(by_entries, header=records[0]._replace(
+            position_mode=PositionMode.SYNC_ENTRY)) as writer:
+        for r in records[1:]:
+            if not isinstance(r, EndOfTrace):
+                writer.write(r)
+    result = replay(lab, cfg, by_entries)
     assert result.returncode == 1
     assert result.stderr.startswith("xenrr: ") and result.stderr.count("\n") == 1, result.stderr
-    assert "the trace has 2 vCPUs: replaying more than one needs Xen to apply the trace's " \
-           "CREW changes" in result.stderr
+    assert "the trace counts positions by sync-entry" in result.stderr
     assert not domain_exists(lab, cfg.stem)
 
 

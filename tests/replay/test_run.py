@@ -1,110 +1,213 @@
-"""Running a replayed vCPU through its logged positions: what is refused, the targets, divergence."""
+"""Replay under CREW from dom0: what is refused, each vCPU's entries, the rings fed, divergence."""
+
+import os
+import struct
 
 import pytest
 
-from xenrr.formats import (ConfigKind, CrewEvent, CrewState, GuestType, Position, PositionMode,
-                           TraceHeader, TraceReader, TraceWriter)
+from xenrr.errors import TraceError
+from xenrr.formats import (ConfigKind, Constraint, CrewEvent, CrewState, GuestType, Position,
+                           PositionMode, TraceHeader, TraceReader, TraceWriter)
+from xenrr.formats.records import ReplayWait
+from xenrr.hypercalls.abi import ffi, lib
+from xenrr.hypercalls.privcmd import PAGE
 from xenrr.hypercalls.rr import RunStop
 from xenrr.replay import run
-from xenrr.replay.run import (DivergenceError, ReplayRefusedError, check_replayable,
-                              run_positions, vcpu_positions)
+from xenrr.replay.feed import body, vcpu_entries
+from xenrr.replay.run import DivergenceError, ReplayRefusedError, check_replayable, replay_trace
+from xenrr.rrdomain.rings import ENTRY, RingWriter
 
 
-def header(vcpus=1, mode=PositionMode.BRANCH):
+FLAGS = ffi.offsetof("struct xen_rr_ring_header", "flags")
+
+
+def header(vcpus=2, mode=PositionMode.BRANCH):
     return TraceHeader(domid=3, vcpus=vcpus, guest_type=GuestType.PV, position_mode=mode,
-                       xenrr_interface=8, start_time=0, name="g", xen_version="4.17.5",
+                       xenrr_interface=9, start_time=0, name="g", xen_version="4.17.5",
                        config_kind=ConfigKind.XL, config="")
 
 
-def event(vcpu, count, rip=0x1000, rcx=0):
-    return CrewEvent(vcpu=vcpu, old_state=CrewState.NONE, new_state=CrewState.EW, gfn=0x10,
-                     position=Position(count=count, rip=rip, rcx=rcx))
+def at(count, rip=0x1000, rcx=0):
+    return Position(count=count, rip=rip, rcx=rcx)
 
 
-def test_a_trace_of_one_vcpu_by_branch_count_is_replayable():
-    check_replayable(header())
+def event(vcpu, count, old=CrewState.NONE, new=CrewState.EW, gfn=0x10, **where):
+    return CrewEvent(vcpu=vcpu, old_state=old, new_state=new, gfn=gfn,
+                     position=at(count, **where))
 
 
-def test_more_than_one_vcpu_is_refused_saying_what_xen_lacks():
-    with pytest.raises(ReplayRefusedError, match="^the trace has 2 vCPUs: replaying more than "
-                                                 "one needs Xen to apply the trace's CREW"):
-        check_replayable(header(vcpus=2))
+def trace(tmp_path, records, vcpus=2):
+    path = tmp_path / "t.xrr"
+    with TraceWriter(path, header=header(vcpus)) as w:
+        for r in records:
+            w.write(r)
+    return path
+
+
+def test_a_trace_by_branch_count_is_replayable_whatever_its_vcpus():
+    check_replayable(header(vcpus=1))
+    check_replayable(header(vcpus=4))
 
 
 def test_positions_by_synchronous_entries_are_refused():
     with pytest.raises(ReplayRefusedError, match="counts positions by sync-entry.*--positions "
                                                  "branch$"):
-        check_replayable(header(mode=PositionMode.SYNC_ENTRY))
+        check_replayable(header(mode=int(PositionMode.SYNC_ENTRY)))   # as a trace gives it
 
 
-def test_a_vcpus_positions_come_in_trace_order_with_repeats_merged(tmp_path):
-    path = tmp_path / "t.xrr"
-    with TraceWriter(path, header=header(vcpus=2)) as w:
-        for r in (event(0, 5), event(1, 3), event(0, 5), event(0, 9, rcx=2), event(0, 9),
-                  event(0, 5, rip=0x2000)):
-            w.write(r)
-    with TraceReader(path) as reader:
-        assert vcpu_positions(reader, 0) == [
-            Position(count=5, rip=0x1000), Position(count=9, rip=0x1000, rcx=2),
-            Position(count=9, rip=0x1000), Position(count=5, rip=0x2000)]
-        assert vcpu_positions(reader, 1) == [Position(count=3, rip=0x1000)]
+def test_each_vcpu_gets_its_events_in_order_each_after_its_constraints_counted_in_events(tmp_path):
+    records = [
+        event(0, 5), event(0, 5, gfn=0x11), event(1, 3, gfn=0x12),
+        event(0, 7, old=CrewState.EW, new=CrewState.NONE),
+        Constraint(vcpu=1, after_vcpu=0, position=at(9), after_position=at(5)),
+        event(1, 9),
+        event(1, 11, old=CrewState.EW, new=CrewState.NONE),
+        Constraint(vcpu=0, after_vcpu=1, position=at(20), after_position=at(11)),
+        event(0, 20),
+    ]
+    with TraceReader(trace(tmp_path, records)) as reader:
+        cut = vcpu_entries(reader, 2)
+    # vCPU 0's two crew_events at count 5: "passed 5" is having applied both.
+    assert cut[1].entries == [records[2], ReplayWait(vcpu=1, after_vcpu=0, events=2),
+                              records[5], records[6]]
+    assert cut[0].entries == [records[0], records[1], records[3],
+                              ReplayWait(vcpu=0, after_vcpu=1, events=3), records[8]]
+    assert (cut[0].events, cut[1].events) == (4, 3)
+
+
+def test_a_constraint_naming_no_logged_position_is_refused(tmp_path):
+    records = [event(0, 5), Constraint(vcpu=1, after_vcpu=0, position=at(9),
+                                       after_position=at(6)), event(1, 9)]
+    with TraceReader(trace(tmp_path, records)) as reader, \
+            pytest.raises(TraceError, match="names vCPU 0 at 6@0x1000, where it has no "
+                                            "crew_event before the constraint"):
+        vcpu_entries(reader, 2)
+
+
+def test_a_device_event_is_refused_until_devices_are_logged(tmp_path):
+    with TraceReader(trace(tmp_path, [event(0x10000, 1)])) as reader, \
+            pytest.raises(TraceError, match="actor 0x10000: only the 2 vCPUs' can be replayed"):
+        vcpu_entries(reader, 2)
+
+
+def ring(data_pages=1):
+    buf = bytearray(PAGE * (1 + data_pages))
+    struct.pack_into("<I", buf, ffi.offsetof("struct xen_rr_ring_header", "size"),
+                     PAGE * data_pages)
+    return buf
+
+
+def test_the_writer_lays_out_entries_as_xen_reads_them_and_keeps_what_is_not_taken():
+    buf = ring()
+    w = RingWriter(buf, 0)
+    e = event(0, 5)
+    assert w.put(7, CrewEvent.TYPE, body(e))
+    assert struct.unpack_from("<Q", buf, 0)[0] == 0, "not published before publish()"
+    w.publish()
+    assert struct.unpack_from("<Q", buf, 0)[0] == ENTRY.size + 40
+    assert ENTRY.unpack_from(buf, PAGE) == (7, CrewEvent.TYPE, 40)
+    assert CrewEvent.CODEC.decode(buf, PAGE + ENTRY.size, 40) == e
+    # Full: nothing Xen has not taken is overwritten.
+    while w.put(8, CrewEvent.TYPE, body(e)):
+        pass
+    assert w.room() < ENTRY.size + 40
+    w.end()
+    assert struct.unpack_from("<I", buf, FLAGS)[0] & lib.XEN_RR_RING_end
+
+
+def test_a_cons_xen_never_had_is_a_protocol_error():
+    buf = ring()
+    w = RingWriter(buf, 3)
+    struct.pack_into("<Q", buf, 8, 10)
+    with pytest.raises(Exception, match="ring of vCPU 3: cons 10 is outside"):
+        w.room()
+
+
+class Events:
+    """The port's file: never fires, select() returns at its timeout."""
+
+    def __init__(self):
+        self.r, self.w = os.pipe()
+
+    def fileno(self):
+        return self.r
+
+    def pending(self):
+        return []
 
 
 class FakeXen:
-    """run_to and get_stop as Xen answers them: each target met, or missed where `miss` says."""
+    """get_stop as Xen answers it: each vCPU applies one more crew_event per look."""
 
-    def __init__(self, miss=None, running_polls=2):
-        self.miss = miss
-        self.targets = []
-        self.polls = 0
-        self.running_polls = running_polls
+    def __init__(self, entries, hold=None):
+        self.entries, self.hold = entries, hold
+        self.applied = [0] * len(entries)
+        self.kicks = 0
 
-    def run_to(self, domid, vcpu, position):
-        self.targets.append(position)
-        self.polls = 0
+    def kick(self, domid):
+        self.kicks += 1
 
     def run_stop(self, domid, vcpu):
-        self.polls += 1
-        target = self.targets[-1]
-        if self.polls <= self.running_polls:
-            return RunStop("running", target, (0, 0, 0), 0, 0)
-        if target == self.miss:
-            return RunStop("missed", target, (target[0] + 1, 0x4242, 0), 50, 3)
-        return RunStop("stopped", target, target, 10 * len(self.targets), len(self.targets))
+        total = self.entries[vcpu].events
+        if self.hold and self.hold[0] == vcpu and self.applied[vcpu] == self.hold[1]:
+            return RunStop(self.hold[2], (0, 0, 0), (77, 0x4242, 0), 5, 1, self.applied[vcpu])
+        self.applied[vcpu] = min(total, self.applied[vcpu] + 1)
+        return RunStop("running", (0, 0, 0), (0, 0, 0), 5, 1, self.applied[vcpu])
 
 
-POSITIONS = [Position(count=c, rip=0x1000 + c) for c in (10, 20, 30)]
+def two_vcpus(tmp_path):
+    records = [event(0, 5), event(1, 3, gfn=0x12), event(0, 6, gfn=0x13),
+               Constraint(vcpu=1, after_vcpu=0, position=at(9), after_position=at(5)),
+               event(1, 9)]
+    with TraceReader(trace(tmp_path, records)) as reader:
+        return vcpu_entries(reader, 2)
 
 
-def test_each_position_is_run_to_in_turn_and_the_domain_started_once():
-    xen, started, seen = FakeXen(), [], []
-    done = run_positions(xen, 5, 0, POSITIONS, 3, start=lambda: started.append(1),
-                         ended=lambda: None, progress=lambda p: seen.append(p.reached))
-    assert xen.targets == [(10, 0x100a, 0), (20, 0x1014, 0), (30, 0x101e, 0)]
-    assert started == [1] and seen == [1, 2, 3]
-    assert (done.reached, done.total, done.steps, done.overflows) == (3, 3, 30, 3)
+def test_the_rings_are_filled_and_ended_and_the_domain_started_once(tmp_path):
+    entries = two_vcpus(tmp_path)
+    bufs = [ring(), ring()]
+    xen, started = FakeXen(entries), []
+    done = replay_trace(xen, 5, [RingWriter(b, v) for v, b in enumerate(bufs)], Events(),
+                        entries, start=lambda: started.append(1), ended=lambda: None)
+    assert started == [1] and xen.kicks == 1
+    assert (done.applied, done.totals, done.ended) == ([2, 2], [2, 2], None)
+    event_at, wait_at = ENTRY.size + 40, ENTRY.size + 16
+    first = [ENTRY.unpack_from(bufs[1], PAGE + off)[1]
+             for off in (0, event_at, event_at + wait_at)]
+    assert first == [CrewEvent.TYPE, ReplayWait.TYPE, CrewEvent.TYPE]
+    for b in bufs:
+        assert struct.unpack_from("<I", b, FLAGS)[0] & lib.XEN_RR_RING_end
 
 
-def test_a_missed_position_is_reported_with_what_was_found_and_the_last_match():
-    xen = FakeXen(miss=(20, 0x1014, 0))
+@pytest.mark.parametrize(("state", "said"), [
+    ("missed", "its count passed the position without meeting its rip and rcx"),
+    ("unlogged", "it took a CREW fault where the trace has no change"),
+    ("bad_entry", "Xen found a malformed entry in its ring"),
+])
+def test_a_held_vcpu_is_a_divergence_named_by_its_next_event(tmp_path, state, said):
+    entries = two_vcpus(tmp_path)
+    xen = FakeXen(entries, hold=(1, 1, state))
     with pytest.raises(DivergenceError) as e:
-        run_positions(xen, 5, 0, POSITIONS, 3, start=lambda: None, ended=lambda: None)
-    assert str(e.value) == (
-        "vCPU 0 diverged at logged position 2 of 3: expected count 20 rip 0x1014 rcx 0x0, "
-        "found count 21 rip 0x4242 rcx 0x0 (missed); the last that matched: count 10 rip "
-        "0x100a rcx 0x0")
+        replay_trace(xen, 5, [RingWriter(ring(), v) for v in range(2)], Events(), entries,
+                     start=lambda: None, ended=lambda: None)
+    assert str(e.value) == (f"vCPU 1 diverged before its crew_event 2 of 2 at count 9 rip "
+                            f"0x1000 rcx 0x0: {said} (at count 77 rip 0x4242 rcx 0x0); the "
+                            "last that matched: count 3 rip 0x1000 rcx 0x0")
 
 
-def test_a_guest_that_ends_before_its_position_diverged():
-    xen = FakeXen(running_polls=10 ** 9)
-    with pytest.raises(DivergenceError, match=r"^vCPU 0: the guest ended \(crash\) on its way "
-                                              r"to count 10 rip 0x100a rcx 0x0$"):
-        run_positions(xen, 5, 0, POSITIONS, 3, start=lambda: None, ended=lambda: "crash")
+def test_a_guest_that_ends_stops_the_feeding(tmp_path):
+    entries = two_vcpus(tmp_path)
+    done = replay_trace(FakeXen(entries, hold=(0, 0, "waiting")), 5,
+                        [RingWriter(ring(), v) for v in range(2)], Events(), entries,
+                        start=lambda: None, ended=lambda: "poweroff")
+    assert done.ended == "poweroff" and done.applied[0] == 0
 
 
-def test_a_vcpu_that_never_gets_there_is_given_up_on(monkeypatch):
-    monkeypatch.setattr(run, "STALL_SECONDS", 0.05)
-    xen = FakeXen(running_polls=10 ** 9)
-    with pytest.raises(DivergenceError, match=r"^vCPU 0: did not reach count 10 rip 0x100a "
-                                              r"rcx 0x0 in 0 s$"):
-        run_positions(xen, 5, 0, POSITIONS, 3, start=lambda: None, ended=lambda: None)
+def test_a_replay_where_nothing_moves_is_given_up_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "STALL_SECONDS", 0.1)
+    entries = two_vcpus(tmp_path)
+    with pytest.raises(DivergenceError, match=r"^no vCPU applied a crew_event in 0 s \(vCPU 0 "
+                                              r"waiting after 0 of 2, vCPU 1 running after 2 "):
+        replay_trace(FakeXen(entries, hold=(0, 0, "waiting")), 5,
+                     [RingWriter(ring(), v) for v in range(2)], Events(), entries,
+                     start=lambda: None, ended=lambda: None)

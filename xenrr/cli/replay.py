@@ -6,12 +6,12 @@ replays it the same way. CONFIG is checked against the recorded
 configuration, the domain is built paused on the machine frames of its
 recording, and its start (every frame's bytes, every vCPU's registers) is
 compared with the trace's. With -p it is left paused there, for
-inspection. Otherwise Xen runs it through every position the recording
-logged, stopping at each exactly (replay/run.py), and then lets the guest
-run on to its end, which is compared with the recorded one. Replay exits 1
-at the first position not met, with a report; traces it cannot replay yet
-(more than one vCPU, positions by synchronous entries) are refused before
-the domain is built.
+inspection. Otherwise Xen replays it under CREW, fed the trace through
+its rings (replay/run.py): every vCPU stopped at each of its crew_events'
+positions exactly, each access change made there once the constraints
+hold. Then the guest runs on to its end, which is compared with the
+recorded one. Replay exits 1 at the first divergence, with a report;
+traces by synchronous entries are refused before the domain is built.
 """
 
 import json
@@ -26,13 +26,12 @@ from xenrr.domains import Domain, destroy
 from xenrr.domconfig import DomainConfig
 from xenrr.errors import TraceError, XenrrError
 from xenrr.formats import EndOfTrace, EndReason, TraceReader
-from xenrr.hypercalls.abi import lib
 from xenrr.hypercalls.domctl import getdomaininfo, unpause_domain
 from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.hypercalls.privcmd import Privcmd
-from xenrr.hypercalls.rr import RrControl
-from xenrr.replay.run import (STALL_SECONDS, DivergenceError, VcpuProgress, check_replayable,
-                              run_positions, vcpu_positions)
+from xenrr.replay.feed import vcpu_entries
+from xenrr.replay.run import (STALL_SECONDS, DivergenceError, Progress, check_replayable,
+                              replay_rings, replay_trace)
 from xenrr.replay.start import build_replay_domain
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -99,39 +98,52 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
     end = None
     for r in reader.records(frozenset({EndOfTrace.TYPE})):
         end = r.reason
-    positions = vcpu_positions(reader, 0)
-    rr = RrControl(privcmd)
-    rr.enable(domid, mode=lib.XEN_RR_MODE_replay, position_mode=lib.XEN_RR_POSITION_branch)
+    entries = vcpu_entries(reader, reader.header.vcpus)
     started = time.monotonic()
+    shown = [0.0]
 
-    def show(p: VcpuProgress) -> None:
-        if not quiet and (p.reached == p.total or p.reached % 100 == 0):
-            print(f"xenrr: vCPU {p.vcpu}: position {p.reached} of {p.total} "
-                  f"({100 * p.reached // p.total}%), {p.steps} single steps", file=sys.stderr)
+    def show(p: Progress) -> None:
+        now = time.monotonic()
+        if quiet or (now - shown[0] < 2 and p.applied != p.totals):
+            return
+        shown[0] = now
+        done, total = sum(p.applied), sum(p.totals)
+        print(f"xenrr: {done} of {total} crew_events ({100 * done // max(total, 1)}%), "
+              f"{done / max(now - started, 1e-6):.0f}/s; "
+              + ", ".join(f"vCPU {v} {a}/{t}" for v, (a, t) in
+                          enumerate(zip(p.applied, p.totals))), file=sys.stderr)
 
-    done = run_positions(rr, domid, 0, positions, len(positions),
-                         start=lambda: unpause_domain(privcmd, domid),
-                         ended=lambda: _ended(privcmd, domid), progress=show)
-    # Past its last logged position the guest runs on its own.
-    rr.disable(domid)
-    if not positions:
-        unpause_domain(privcmd, domid)
+    with replay_rings(privcmd, domid, reader.header.vcpus) as (rr, writers, events):
+        done = replay_trace(rr, domid, writers, events, entries,
+                            start=lambda: unpause_domain(privcmd, domid),
+                            ended=lambda: _ended(privcmd, domid), progress=show)
+        # Past its trace the guest runs on its own.
+        if done.ended is None:
+            rr.disable(domid)
     seconds = time.monotonic() - started
-    ending = None
+    unreached = sum(done.totals) - sum(done.applied)
+    ending = done.ended
     if end in (EndReason.SHUTDOWN, EndReason.CRASHED):
-        ending = _wait_end(privcmd, domid)
+        ending = ending or _wait_end(privcmd, domid)
         expected = "crash" if end == EndReason.CRASHED else "an orderly shutdown"
         if (ending == "crash") != (end == EndReason.CRASHED):
-            raise DivergenceError(f"the guest passed all {len(positions)} logged positions, "
-                                  f"then ended by {ending} where the recording ended by "
-                                  f"{expected}")
+            raise DivergenceError(f"the guest applied {sum(done.applied)} of "
+                                  f"{sum(done.totals)} crew_events, then ended by {ending} "
+                                  f"where the recording ended by {expected}")
+    elif unreached:
+        raise DivergenceError(f"the guest ended ({ending}) before applying {unreached} of its "
+                              f"{sum(done.totals)} crew_events, where the recording did not end")
     if not quiet:
-        print(f"xenrr: replayed {done.reached} positions of vCPU 0 exactly in {seconds:.1f} s"
+        print(f"xenrr: replayed {sum(done.applied)} crew_events of {len(done.totals)} vCPUs "
+              f"in {seconds:.1f} s"
+              + (f" ({unreached} logged at the end were not reached)" if unreached else "")
               + (f"; the guest ended ({ending}) as recorded" if ending else
                  "; the guest runs on"), file=sys.stderr)
-    return {"domid": domid, "positions": {"0": done.reached}, "divergence": None,
-            "single_steps": done.steps, "counter_interrupts": done.overflows,
-            "ended": ending, "seconds": round(seconds, 3)}
+    return {"domid": domid,
+            "crew_events": {str(v): a for v, a in enumerate(done.applied)},
+            "unreached": unreached, "divergence": None, "single_steps": done.steps,
+            "counter_interrupts": done.overflows, "ended": ending,
+            "seconds": round(seconds, 3)}
 
 
 def _wait_end(privcmd: Privcmd, domid: int) -> str:

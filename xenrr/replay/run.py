@@ -1,35 +1,54 @@
-"""Running a replayed vCPU through the positions its recording logged (Xen's run_to).
+"""Replaying a domain under CREW: the trace fed into Xen's rings, the vCPUs watched.
 
-Xen stops the vCPU at exactly each logged position in turn (branch count,
-rip, rcx: hypervisor-patches/0013) and holds it there; a vCPU whose count
-passes a position without meeting it has diverged, and the first such
-position ends the replay with a report. Between positions nothing is
-decided by dom0: the run is the guest's own.
+Xen takes each vCPU's part of the trace from its ring (feed.py cuts it),
+runs the vCPU to each crew_event's position exactly, waits there for what
+the event's constraints name, and changes the vCPU's access as the event
+says (hypervisor-patches/0014). dom0 keeps the rings full, tells Xen when
+it wrote more (kick), and watches every vCPU (get_stop): the first one Xen
+holds (its count passed a position without meeting it, a CREW fault the
+trace does not have, a malformed entry) ends the replay with a report.
 
-What is not replayed yet, and so refused before anything runs: more than
-one vCPU (Xen does not yet apply the trace's CREW changes and constraints,
-without which vCPUs sharing memory race anew), and traces whose positions
-count synchronous entries, which cannot name a point between two of them.
+What is refused before anything runs: traces whose positions count
+synchronous entries, which cannot name a point between two of them.
 Asynchronous inputs (event upcalls, time) are not logged yet (issue 19): a
 guest that depends on them diverges, and the report says where.
 """
 
+import contextlib
+import select
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xenrr.errors import XenrrError
-from xenrr.formats import CrewEvent, Position, PositionMode, TraceHeader, TraceReader
+from xenrr.formats import CrewEvent, PositionMode, TraceHeader
+from xenrr.hypercalls.abi import lib
+from xenrr.hypercalls.evtchn import EventChannels
+from xenrr.hypercalls.privcmd import Privcmd
+from xenrr.hypercalls.resource import ResourceMapping
 from xenrr.hypercalls.rr import RrControl, RunStop
+from xenrr.replay.feed import VcpuEntries, body
+from xenrr.rrdomain.rings import RingWriter
 
-# How long a vCPU may take to reach its next position before replay gives up
-# on it: far longer than any run between two CREW events of the micro-guests
-# and Linux under TCG.
+# How long the replay may go without any vCPU applying a crew_event before
+# it gives up: far longer than any run between two of them in the
+# micro-guests and Linux under TCG.
 STALL_SECONDS = 120.0
+
+# How often Xen is asked to look again while nothing moves: a vCPU blocked in
+# Xen at its position takes what the trace has there only when asked.
+KICK_SECONDS = 0.25
+
+# What Xen says of a vCPU it holds, for the report.
+HELD = {
+    "missed": "its count passed the position without meeting its rip and rcx",
+    "unlogged": "it took a CREW fault where the trace has no change",
+    "bad_entry": "Xen found a malformed entry in its ring",
+}
 
 
 class DivergenceError(XenrrError):
-    """The replayed vCPU did not pass where its recording did."""
+    """The replayed domain did not do what its recording did."""
 
 
 class ReplayRefusedError(XenrrError):
@@ -37,85 +56,151 @@ class ReplayRefusedError(XenrrError):
 
 
 @dataclass
-class VcpuProgress:
-    """How far one vCPU has come: positions reached of those logged, and Xen's effort."""
+class Progress:
+    """How far the replay has come: crew_events applied of those logged, per vCPU."""
 
-    vcpu: int
-    reached: int
-    total: int
+    applied: list[int]
+    totals: list[int]
     steps: int = 0
     overflows: int = 0
+    ended: str | None = None
 
 
 def check_replayable(header: TraceHeader) -> None:
     """Refuse, in one line, a trace this replay cannot run."""
     if header.position_mode != PositionMode.BRANCH:
-        mode = header.position_mode.name.lower().replace("_", "-")
+        mode = PositionMode(header.position_mode).name.lower().replace("_", "-")
         raise ReplayRefusedError(
             f"the trace counts positions by {mode}, which cannot name a point between two "
             "entries into Xen: replay needs a trace recorded with --positions branch")
-    if header.vcpus != 1:
-        raise ReplayRefusedError(
-            f"the trace has {header.vcpus} vCPUs: replaying more than one needs Xen to apply "
-            "the trace's CREW changes and constraints, which it does not do yet")
 
 
-def vcpu_positions(reader: TraceReader, vcpu: int) -> list[Position]:
-    """The vCPU's logged positions in trace order, one for each run of equal ones."""
-    positions: list[Position] = []
-    for r in reader.records(frozenset({CrewEvent.TYPE})):
-        if r.vcpu == vcpu and (not positions or positions[-1] != r.position):
-            positions.append(r.position)
-    return positions
+@contextlib.contextmanager
+def replay_rings(privcmd: Privcmd, domid: int,
+                 vcpus: int) -> Iterator[tuple[RrControl, list[RingWriter], EventChannels]]:
+    """The paused domain in CREW replay mode, its rings mapped for writing and its port bound.
+
+    rr is disabled again if anything fails before the block ends; the
+    block disables it itself to let the guest run on past its trace.
+    """
+    rr = RrControl(privcmd)
+    rr.enable(domid, mode=lib.XEN_RR_MODE_replay, position_mode=lib.XEN_RR_POSITION_branch,
+              crew=True)
+    try:
+        with contextlib.ExitStack() as stack:
+            writers = []
+            for vcpu in range(vcpus):
+                info = rr.ring(domid, vcpu)
+                mapping = stack.enter_context(ResourceMapping(
+                    privcmd, domid, lib.XENMEM_resource_rr_ring, vcpu, info.frames,
+                    what=f"map the ring of domain {domid} vCPU {vcpu}"))
+                writer = RingWriter(mapping.buffer, vcpu)
+                stack.callback(writer.release)
+                writers.append(writer)
+            events = stack.enter_context(EventChannels())
+            events.bind_interdomain(domid, info.evtchn)
+            yield rr, writers, events
+    except BaseException:
+        with contextlib.suppress(XenrrError):
+            rr.disable(domid)
+        raise
 
 
-def _show(p: tuple[int, int, int]) -> str:
+def _show(p) -> str:
     count, rip, rcx = p
     return f"count {count} rip {rip:#x} rcx {rcx:#x}"
 
 
-def _wait(rr: RrControl, domid: int, vcpu: int, ended: Callable[[], str | None]) -> RunStop:
-    """Until the vCPU is held: at its target, or where it missed it."""
-    deadline = time.monotonic() + STALL_SECONDS
-    pause = 0.0005
-    while True:
-        stop = rr.run_stop(domid, vcpu)
-        if stop.state != "running":
-            return stop
-        end = ended()
-        if end is not None:
-            raise DivergenceError(f"vCPU {vcpu}: the guest ended ({end}) on its way to "
-                                  f"{_show(stop.target)}")
-        if time.monotonic() > deadline:
-            raise DivergenceError(f"vCPU {vcpu}: did not reach {_show(stop.target)} in "
-                                  f"{STALL_SECONDS:.0f} s")
-        time.sleep(pause)
-        pause = min(2 * pause, 0.02)
+def _events(mine: VcpuEntries) -> list:
+    return [e for e in mine.entries if type(e) is CrewEvent]
 
 
-def run_positions(rr: RrControl, domid: int, vcpu: int, positions: Iterable[Position],
-                  total: int, start: Callable[[], None], ended: Callable[[], str | None],
-                  progress: Callable[[VcpuProgress], None] = lambda p: None) -> VcpuProgress:
-    """Run the vCPU to each position in turn; `start` lets the domain run after the first target is set.
+def _report(vcpu: int, stop: RunStop, mine: VcpuEntries) -> str:
+    events = _events(mine)
+    index = stop.applied
+    expected = (f"its crew_event {index + 1} of {len(events)} at "
+                f"{_show(tuple(events[index].position))}" if index < len(events)
+                else "the end of its trace")
+    last = (f"the last that matched: {_show(tuple(events[index - 1].position))}" if index
+            else "none matched before")
+    return (f"vCPU {vcpu} diverged before {expected}: {HELD[stop.state]} (at "
+            f"{_show(stop.at)}); {last}")
 
-    Raises DivergenceError at the first position not met, naming it, what
-    was found there, and the last position that matched.
+
+def _fill(writers: list[RingWriter], entries: list[VcpuEntries], cursors: list[int],
+          ended: list[bool]) -> bool:
+    """Put what fits into each ring; whether anything new reached Xen."""
+    wrote = False
+    for v, writer in enumerate(writers):
+        todo = entries[v].entries
+        while cursors[v] < len(todo) and writer.put(cursors[v], type(todo[cursors[v]]).TYPE,
+                                                    body(todo[cursors[v]])):
+            cursors[v] += 1
+            wrote = True
+        writer.publish()
+        if cursors[v] == len(todo) and not ended[v]:
+            writer.end()
+            ended[v] = wrote = True
+    return wrote
+
+
+def _wait(events: EventChannels, timeout: float) -> None:
+    if select.select([events], [], [], timeout)[0]:
+        for port in events.pending():
+            events.unmask(port)
+
+
+def replay_trace(rr: RrControl, domid: int, writers: list[RingWriter], events: EventChannels,
+                 entries: list[VcpuEntries], start: Callable[[], None],
+                 ended: Callable[[], str | None],
+                 progress: Callable[[Progress], None] = lambda p: None) -> Progress:
+    """Feed the rings until every vCPU applied all its crew_events, or the guest ended.
+
+    `start` lets the domain run once its rings hold their first entries.
+    Raises DivergenceError for the first vCPU Xen holds, and when no vCPU
+    gets anywhere for STALL_SECONDS.
     """
-    done = VcpuProgress(vcpu, 0, total)
-    last = None
-    for index, p in enumerate(positions):
-        target = (p.count, p.rip, p.rcx)
-        rr.run_to(domid, vcpu, target)
-        if index == 0:
+    n = len(writers)
+    cursors, rings_ended = [0] * n, [False] * n
+    done = Progress([0] * n, [e.events for e in entries])
+    started = False
+    last, deadline = None, time.monotonic() + STALL_SECONDS
+    kicked = time.monotonic()
+    while True:
+        if (_fill(writers, entries, cursors, rings_ended) or
+                time.monotonic() - kicked > KICK_SECONDS):
+            rr.kick(domid)
+            kicked = time.monotonic()
+        if not started:
             start()
-        stop = _wait(rr, domid, vcpu, ended)
-        done.steps, done.overflows = stop.steps, stop.overflows
-        if stop.state != "stopped":
-            matched = f"the last that matched: {_show(last)}" if last else "none matched before"
-            raise DivergenceError(
-                f"vCPU {vcpu} diverged at logged position {index + 1} of {total}: expected "
-                f"{_show(target)}, found {_show(stop.at)} ({stop.state}); {matched}")
-        last = target
-        done.reached = index + 1
+            started = True
+        end = ended()
+        try:
+            stops = [rr.run_stop(domid, v) for v in range(n)]
+        except XenrrError:
+            if end is None:
+                raise
+            done.ended = end      # gone: the last look stands
+            return done
+        for v, stop in enumerate(stops):
+            if stop.state in HELD:
+                raise DivergenceError(_report(v, stop, entries[v]))
+        done.applied = [s.applied for s in stops]
+        done.steps = sum(s.steps for s in stops)
+        done.overflows = sum(s.overflows for s in stops)
         progress(done)
-    return done
+        if done.applied == done.totals:
+            return done
+        # Ended before this look: what it applied by then is all it did.
+        done.ended = end
+        if end is not None:
+            return done
+        now = time.monotonic()
+        if done.applied != last:
+            last, deadline, kicked = done.applied, now + STALL_SECONDS, now
+        elif now > deadline:
+            waiting = ", ".join(f"vCPU {v} {s.state} after {s.applied} of {done.totals[v]}"
+                                for v, s in enumerate(stops))
+            raise DivergenceError(f"no vCPU applied a crew_event in {STALL_SECONDS:.0f} s "
+                                  f"({waiting})")
+        _wait(events, 0.05)

@@ -1,0 +1,62 @@
+"""The trace cut into each vCPU's entries for Xen's rings (replay under CREW, patch 0014).
+
+Xen replays a vCPU from its own ring: its crew_events in trace order, each
+after a replay_wait for every constraint that holds it back. Xen counts
+the crew_events each vCPU has applied, so a constraint "vCPU i does not
+pass q until vCPU j has passed p" becomes "i waits until j has applied n of
+its crew_events", n counting j's crew_events in trace order up to the last
+one at p before the constraint (trace-format.md, replay_wait). The
+recorder writes each increase after the constraints kept for it, so that
+one is before the constraint in trace order.
+"""
+
+from dataclasses import dataclass, field
+
+from xenrr.errors import TraceError
+from xenrr.formats import Constraint, CrewEvent, TraceReader
+from xenrr.formats.records import ReplayWait
+from xenrr.formats.recordtype import RECORD_HEADER
+
+_RECORDS = frozenset({CrewEvent.TYPE, Constraint.TYPE})
+
+
+def body(record) -> bytes:
+    """A fixed-size record's body, as a ring entry carries it."""
+    codec = type(record).CODEC
+    return codec.frame(record)[RECORD_HEADER.size:RECORD_HEADER.size + codec.size]
+
+
+@dataclass
+class VcpuEntries:
+    """One vCPU's ring entries, in order, and how many of them are crew_events."""
+
+    vcpu: int
+    entries: list = field(default_factory=list)
+    events: int = 0
+
+
+def vcpu_entries(reader: TraceReader, vcpus: int) -> list[VcpuEntries]:
+    """Each vCPU's entries; TraceError for a trace no replay can follow."""
+    out = [VcpuEntries(v) for v in range(vcpus)]
+    last_at: dict[tuple[int, object], int] = {}
+    for r in reader.records(_RECORDS):
+        if type(r) is CrewEvent:
+            if r.vcpu >= vcpus:
+                raise TraceError(f"{reader.path}: a crew_event of actor {r.vcpu:#x}: only the "
+                                 f"{vcpus} vCPUs' can be replayed (devices are not logged yet)")
+            mine = out[r.vcpu]
+            mine.entries.append(r)
+            mine.events += 1
+            last_at[(r.vcpu, r.position)] = mine.events
+        else:
+            if r.vcpu >= vcpus or r.after_vcpu >= vcpus:
+                raise TraceError(f"{reader.path}: a constraint between actors {r.vcpu:#x} and "
+                                 f"{r.after_vcpu:#x}: only vCPUs can be replayed")
+            n = last_at.get((r.after_vcpu, r.after_position))
+            if n is None:
+                raise TraceError(f"{reader.path}: a constraint of vCPU {r.vcpu} names vCPU "
+                                 f"{r.after_vcpu} at {r.after_position}, where it has no "
+                                 "crew_event before the constraint")
+            out[r.vcpu].entries.append(ReplayWait(vcpu=r.vcpu, after_vcpu=r.after_vcpu,
+                                                  events=n))
+    return out
