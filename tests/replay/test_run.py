@@ -211,3 +211,14 @@ def test_a_replay_where_nothing_moves_is_given_up_on(tmp_path, monkeypatch):
         replay_trace(FakeXen(entries, hold=(0, 0, "waiting")), 5,
                      [RingWriter(ring(), v) for v in range(2)], Events(), entries,
                      start=lambda: None, ended=lambda: None)
+
+
+def test_prod_is_stored_only_when_it_moves():
+    """Xen reads prod while dom0 writes: a rewrite of the same value must not pass through 0."""
+    buf = ring()
+    w = RingWriter(buf, 0)
+    assert w.put(1, CrewEvent.TYPE, body(event(0, 5)))
+    w.publish()
+    struct.pack_into("<Q", buf, 0, 0xdead)   # as if Xen saw something else there now
+    w.publish()
+    assert struct.unpack_from("<Q", buf, 0)[0] == 0xdead, "an unmoved prod is not rewritten"

@@ -14,6 +14,11 @@ stores keep that order.) In recording Xen produces and `xenrr record`
 consumes (RingReader); in replay `xenrr replay` produces (RingWriter) and
 Xen consumes, and only dom0 writes the header's flags (XEN_RR_RING_end).
 
+The header's words are stored whole, through a memoryview cast to the
+word's type: struct.pack_into zero-fills the bytes it packs before writing
+them, and Xen reading prod or cons in between saw 0 (a replay held its vCPU
+for a "malformed" ring now and then).
+
 A ring is never trusted: prod moving backwards or past the data area's
 size, an entry running past prod, are protocol errors, reported with the
 vCPU and the byte offset. Sequence numbers are not checked here: the
@@ -36,6 +41,11 @@ _SIZE = ffi.offsetof("struct xen_rr_ring_header", "size")
 _FLAGS = ffi.offsetof("struct xen_rr_ring_header", "flags")
 
 
+def _words(view: memoryview, fmt: str) -> memoryview:
+    """The header as words of fmt ("Q", "I"): an item stored is one store of that size."""
+    return view[:PAGE].cast(fmt)
+
+
 class RingProtocolError(HypercallError):
     """Xen's side of a log ring broke the ring protocol."""
 
@@ -52,6 +62,7 @@ class RingReader:
             raise self._error(f"the header says {self.size} bytes of data, the mapping "
                               f"holds {len(self._data)} (a multiple of 8 is expected)")
         self.cons = _U64.unpack_from(self._view, _CONS)[0]
+        self._u64 = _words(self._view, "Q")
 
     def _error(self, what: str) -> RingProtocolError:
         return RingProtocolError(f"log ring of vCPU {self.vcpu}: {what}")
@@ -77,7 +88,7 @@ class RingReader:
         if cons > prod:
             raise self._error(f"the padding of the last entry runs past prod {prod}")
         if entries:
-            _U64.pack_into(self._view, _CONS, cons)
+            self._u64[_CONS // 8] = cons
             self.cons = cons
         return entries
 
@@ -91,6 +102,7 @@ class RingReader:
 
     def release(self) -> None:
         """Let go of the mapping, so that it can be unmapped."""
+        self._u64.release()
         self._data.release()
         self._view.release()
 
@@ -106,7 +118,9 @@ class RingWriter:
         if self.size != len(self._data) or self.size % 8:
             raise RingProtocolError(f"ring of vCPU {vcpu}: the header says {self.size} bytes "
                                     f"of data, the mapping holds {len(self._data)}")
-        self.prod = _U64.unpack_from(self._view, _PROD)[0]
+        self.prod = self.published = _U64.unpack_from(self._view, _PROD)[0]
+        self._u64 = _words(self._view, "Q")
+        self._u32 = _words(self._view, "I")
 
     def room(self) -> int:
         """Bytes free: what Xen has not taken yet is kept."""
@@ -131,13 +145,16 @@ class RingWriter:
 
     def publish(self) -> None:
         """Let Xen see the entries put so far (their bytes are in place before prod moves)."""
-        _U64.pack_into(self._view, _PROD, self.prod)
+        if self.prod != self.published:
+            self._u64[_PROD // 8] = self.prod
+            self.published = self.prod
 
     def end(self) -> None:
         """No entries come after those published."""
-        _U32.pack_into(self._view, _FLAGS, _U32.unpack_from(self._view, _FLAGS)[0] |
-                       lib.XEN_RR_RING_end)
+        self._u32[_FLAGS // 4] |= lib.XEN_RR_RING_end
 
     def release(self) -> None:
+        self._u64.release()
+        self._u32.release()
         self._data.release()
         self._view.release()
