@@ -50,8 +50,8 @@ class RingProtocolError(HypercallError):
     """Xen's side of a log ring broke the ring protocol."""
 
 
-class RingReader:
-    """Take the entries of one mapped ring: (seq, type, body) tuples, in ring order."""
+class _MappedRing:
+    """One vCPU's mapped ring: its header's words and its data area, checked against each other."""
 
     def __init__(self, buffer, vcpu: int):
         self.vcpu = vcpu
@@ -61,11 +61,24 @@ class RingReader:
         if self.size != len(self._data) or self.size % 8:
             raise self._error(f"the header says {self.size} bytes of data, the mapping "
                               f"holds {len(self._data)} (a multiple of 8 is expected)")
-        self.cons = _U64.unpack_from(self._view, _CONS)[0]
         self._u64 = _words(self._view, "Q")
 
     def _error(self, what: str) -> RingProtocolError:
         return RingProtocolError(f"log ring of vCPU {self.vcpu}: {what}")
+
+    def release(self) -> None:
+        """Let go of the mapping, so that it can be unmapped."""
+        self._u64.release()
+        self._data.release()
+        self._view.release()
+
+
+class RingReader(_MappedRing):
+    """Take the entries of one mapped ring: (seq, type, body) tuples, in ring order."""
+
+    def __init__(self, buffer, vcpu: int):
+        super().__init__(buffer, vcpu)
+        self.cons = _U64.unpack_from(self._view, _CONS)[0]
 
     def drain(self) -> list[tuple[int, int, bytes]]:
         """Every entry Xen has published, copied out; then cons is advanced past them."""
@@ -100,26 +113,14 @@ class RingReader:
             return bytes(self._data[start:end])
         return bytes(self._data[start:]) + bytes(self._data[:end - self.size])
 
-    def release(self) -> None:
-        """Let go of the mapping, so that it can be unmapped."""
-        self._u64.release()
-        self._data.release()
-        self._view.release()
 
 
-class RingWriter:
+class RingWriter(_MappedRing):
     """Append entries to one mapped ring for Xen to take (replay): as many as fit."""
 
     def __init__(self, buffer, vcpu: int):
-        self.vcpu = vcpu
-        self._view = memoryview(buffer).cast("B")
-        self._data = self._view[PAGE:]
-        self.size = _U32.unpack_from(self._view, _SIZE)[0]
-        if self.size != len(self._data) or self.size % 8:
-            raise RingProtocolError(f"ring of vCPU {vcpu}: the header says {self.size} bytes "
-                                    f"of data, the mapping holds {len(self._data)}")
+        super().__init__(buffer, vcpu)
         self.prod = self.published = _U64.unpack_from(self._view, _PROD)[0]
-        self._u64 = _words(self._view, "Q")
         self._u32 = _words(self._view, "I")
 
     def room(self) -> int:
@@ -127,8 +128,8 @@ class RingWriter:
         cons = _U64.unpack_from(self._view, _CONS)[0]
         used = self.prod - cons
         if not 0 <= used <= self.size:
-            raise RingProtocolError(f"ring of vCPU {self.vcpu}: cons {cons} is outside "
-                                    f"[prod {self.prod} - size {self.size}, prod]")
+            raise self._error(f"cons {cons} is outside [prod {self.prod} - size {self.size}, "
+                              "prod]")
         return self.size - used
 
     def put(self, seq: int, rtype: int, body: bytes) -> bool:
@@ -154,7 +155,5 @@ class RingWriter:
         self._u32[_FLAGS // 4] |= lib.XEN_RR_RING_end
 
     def release(self) -> None:
-        self._u64.release()
         self._u32.release()
-        self._data.release()
-        self._view.release()
+        super().release()
