@@ -25,10 +25,10 @@ from xenrr.formats import CrewEvent, PositionMode, TraceHeader
 from xenrr.hypercalls.abi import lib
 from xenrr.hypercalls.evtchn import EventChannels
 from xenrr.hypercalls.privcmd import Privcmd
-from xenrr.hypercalls.resource import ResourceMapping
 from xenrr.hypercalls.rr import RrControl, RunStop
 from xenrr.replay.feed import VcpuEntries, body
 from xenrr.rrdomain.rings import RingWriter
+from xenrr.rrdomain.xen import map_rings
 
 # How long the replay may go without any vCPU applying a crew_event before
 # it gives up: far longer than any run between two of them in the
@@ -88,17 +88,7 @@ def replay_rings(privcmd: Privcmd, domid: int,
               crew=True)
     try:
         with contextlib.ExitStack() as stack:
-            writers = []
-            for vcpu in range(vcpus):
-                info = rr.ring(domid, vcpu)
-                mapping = stack.enter_context(ResourceMapping(
-                    privcmd, domid, lib.XENMEM_resource_rr_ring, vcpu, info.frames,
-                    what=f"map the ring of domain {domid} vCPU {vcpu}"))
-                writer = RingWriter(mapping.buffer, vcpu)
-                stack.callback(writer.release)
-                writers.append(writer)
-            events = stack.enter_context(EventChannels())
-            events.bind_interdomain(domid, info.evtchn)
+            writers, events = map_rings(stack, privcmd, rr, domid, vcpus, RingWriter)
             yield rr, writers, events
     except BaseException:
         with contextlib.suppress(XenrrError):

@@ -79,6 +79,24 @@ class XenRrDomain(RrDomain):
         self.rr.disable(self.domid)
 
 
+def map_rings(stack: contextlib.ExitStack, privcmd: Privcmd, rr: RrControl, domid: int,
+              vcpus: int, side) -> tuple[list, EventChannels]:
+    """Every vCPU's ring mapped as `side` (RingReader, RingWriter) and the ring port bound,
+    all undone when `stack` closes."""
+    rings = []
+    for vcpu in range(vcpus):
+        info = rr.ring(domid, vcpu)
+        mapping = stack.enter_context(ResourceMapping(
+            privcmd, domid, lib.XENMEM_resource_rr_ring, vcpu, info.frames,
+            what=f"map the ring of domain {domid} vCPU {vcpu}"))
+        ring = side(mapping.buffer, vcpu)
+        stack.callback(ring.release)
+        rings.append(ring)
+    events = stack.enter_context(EventChannels())
+    events.bind_interdomain(domid, info.evtchn)
+    return rings, events
+
+
 @contextlib.contextmanager
 def rr_mode(privcmd: Privcmd, domain: Domain, *, crew: bool, created_paused: bool,
             positions: PositionMode) -> Iterator[XenRrDomain]:
@@ -102,17 +120,8 @@ def rr_mode(privcmd: Privcmd, domain: Domain, *, crew: bool, created_paused: boo
     target = None
     try:
         with contextlib.ExitStack() as stack:
-            rings = []
-            for vcpu in range(domain.info.nr_vcpus):
-                info = rr.ring(domid, vcpu)
-                mapping = stack.enter_context(ResourceMapping(
-                    privcmd, domid, lib.XENMEM_resource_rr_ring, vcpu, info.frames,
-                    what=f"map the log ring of domain {domid} vCPU {vcpu}"))
-                ring = RingReader(mapping.buffer, vcpu)
-                stack.callback(ring.release)
-                rings.append(ring)
-            events = stack.enter_context(EventChannels())
-            events.bind_interdomain(domid, info.evtchn)
+            rings, events = map_rings(stack, privcmd, rr, domid, domain.info.nr_vcpus,
+                                      RingReader)
             target = XenRrDomain(privcmd, domid, events, rings)
             yield target
     except BaseException:
