@@ -53,7 +53,8 @@ def test_unknown_type(trace, capsys):
     path, _ = trace
     assert main(["log", "dump", "--type", "bogus", str(path)]) == 1
     assert capsys.readouterr() == ("", "xenrr: unknown record type 'bogus' (known: trace_header, "
-                                       "vcpu_state, end_of_trace, start_frames, xen_frame, crew_event, "
+                                       "vcpu_state, end_of_trace, start_frames, xen_frame, start_contents, "
+                                       "crew_event, "
                                        "constraint, crew_place, replay_wait, async_input, rdtsc, time_update, "
                                        "dma, digest)\n")
 

@@ -6,15 +6,18 @@ import pytest
 
 from xenrr.cli import main
 from xenrr.formats import INVALID_MFN, ConfigKind, Durability, TraceReader
-from xenrr.formats.startstate import StartState
+from xenrr.formats.startstate import StartState, frame_digest
 
 from tests.formats.traces import HEADER, crew_events, write_trace
 
 XL_TEXT = "name = 'guest'\nvcpus = 2\n\nmemory=1024\n\n"   # a file and an override, as xl reads them
 
 
-START = StartState(mfns=(0x1000, INVALID_MFN, 0x1002), digests=(11, 0, 13),
-                   contexts=(b"registers", b""), shared_info=0x77)
+PAGES = (b"\x01" * 4096, b"\x02" * 4096)
+START = StartState(mfns=(0x1000, INVALID_MFN, 0x1002), digests=(frame_digest(PAGES[0]), 0,
+                                                                frame_digest(PAGES[1])),
+                   contexts=(b"registers", b""), shared_info=0x77,
+                   contents={frame_digest(p): p for p in PAGES})
 
 
 def closed_trace(tmp_path, header=HEADER._replace(config_kind=ConfigKind.XL, config=XL_TEXT),
@@ -32,10 +35,10 @@ def test_info(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert err == ""
     assert out == "".join(f"{k:<16} {v}\n" for k, v in [
-        ("trace", path), ("closed", True), ("revision", 4), ("size", path.stat().st_size),
+        ("trace", path), ("closed", True), ("revision", 5), ("size", path.stat().st_size),
         ("domid", 7), ("name", "guest"), ("vcpus", 2), ("guest_type", "PV"),
         ("xen_version", "4.17.5"), ("xenrr_interface", 1), ("position_mode", "SYNC_ENTRY"),
-        ("start_time", "2023-11-14T22:13:20+00:00"), ("chunks", f.chunks), ("records", 16),
+        ("start_time", "2023-11-14T22:13:20+00:00"), ("chunks", f.chunks), ("records", 18),
         ("raw_bytes", f.raw_bytes), ("stored_bytes", f.stored_bytes),
         ("ratio", round(f.raw_bytes / f.stored_bytes, 2)),
         ("start", "2 frames on pfns 0-0x2, shared_info 0x77, 1 of 2 vCPUs up"),
@@ -53,10 +56,10 @@ def test_info_json(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert err == "" and out.count("\n") == 1 and " " not in out.replace("guest\"", "")[:20]
     assert json.loads(out) == {
-        "trace": str(path), "closed": True, "revision": 4, "size": path.stat().st_size,
+        "trace": str(path), "closed": True, "revision": 5, "size": path.stat().st_size,
         "domid": 7, "name": "guest", "vcpus": 2, "guest_type": "PV", "xen_version": "4.17.5",
         "xenrr_interface": 1, "position_mode": "SYNC_ENTRY",
-        "start_time": "2023-11-14T22:13:20+00:00", "chunks": f.chunks, "records": 16,
+        "start_time": "2023-11-14T22:13:20+00:00", "chunks": f.chunks, "records": 18,
         "raw_bytes": f.raw_bytes, "stored_bytes": f.stored_bytes,
         "ratio": round(f.raw_bytes / f.stored_bytes, 2),
         "start": {"frames": 2, "pfns": 3, "shared_info": 0x77, "vcpus": 2, "vcpus_up": 1},
@@ -87,17 +90,17 @@ def test_info_says_what_the_config_is_and_shows_it(tmp_path, capsys, kind, confi
 
 
 @pytest.mark.parametrize("command", ["info", "dump", "stats", "verify", "sharing"])
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_a_trace_from_before_the_start_state_is_refused_in_one_line(tmp_path, capsys, command,
                                                                    version):
-    """Revisions 1 to 3 had no start state: every log command says so, exit status 1."""
+    """Revisions 1 to 4 had no whole start state: every log command says so, exit status 1."""
     path, _ = closed_trace(tmp_path)
     data = path.read_bytes()
     path.write_bytes(data[:12] + version.to_bytes(4, "big") + data[16:])
     assert main(["log", command, str(path)]) == 1
     assert capsys.readouterr() == (
         "", f"xenrr: {path}: trace format revision {version} predates the start state replay "
-            "needs (revision 4): the trace must be recorded again\n")
+            "needs (revision 5): the trace must be recorded again\n")
 
 
 def test_an_unclosed_trace(tmp_path, capsys):
@@ -110,6 +113,10 @@ def test_an_unclosed_trace(tmp_path, capsys):
     assert facts["closed"] is False and facts["name"] == HEADER.name
     assert (facts["config_kind"], facts["config"]) == ("XL", XL_TEXT)
     assert facts["chunks"] is None and facts["ratio"] is None
+    # The cut took the start state's frame bytes: info says so and still gives the facts.
+    assert facts["start"] == ("unusable: start_contents: none for 2 of the start frames' digests, "
+                              f"first {START.digests[0]:#018x} (pfn 0x0): replay could not give "
+                              "the guest those bytes")
     # Reading the start state reaches the cut chunk, which info then reports too.
     assert err.startswith(f"xenrr: {partial}: damaged: ") and err.count("\n") == 1
     assert err.endswith("not closed: no footer (the recorder did not finish)\n")

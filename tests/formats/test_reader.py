@@ -45,10 +45,10 @@ def test_a_closed_trace_reads_whole(tmp_path):
     (b"", "not a xenrr trace (0 bytes, shorter than a file header)"),
     (b"x" * 30, "not a xenrr trace (expected marker 0xffffffffffffffff and ident 0x58525254, "
                 "got 0x7878787878787878 and 0x78787878)"),
-    (file_header()[:12] + bytes.fromhex("00000005") + bytes(8),
-     "trace format revision 5 is not supported (expected 4)"),
+    (file_header()[:12] + bytes.fromhex("00000006") + bytes(8),
+     "trace format revision 6 is not supported (expected 5)"),
     (file_header()[:12] + bytes.fromhex("00000000") + bytes(8),
-     "trace format revision 0 is not supported (expected 4)"),
+     "trace format revision 0 is not supported (expected 5)"),
     (file_header()[:16] + bytes.fromhex("00000001") + bytes(4), "big-endian traces are not supported"),
     (file_header()[:16] + bytes.fromhex("00000002") + bytes(4),
      "unknown options 0x2 or reserved bytes 00000000 set in the file header"),
@@ -84,9 +84,10 @@ def revision(data: bytes, version: int) -> bytes:
     return data[:12] + version.to_bytes(4, "big") + data[16:]
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_a_trace_from_before_the_start_state_is_refused_in_one_line(tmp_path, version):
-    """Revision 3 traces have no start_frames; revisions 1 and 2 had no rcx in positions either."""
+    """Revision 4 traces have no start_contents, revision 3 no start_frames; revisions 1 and 2
+    had no rcx in positions either."""
     path = tmp_path / "old.xrr"
     header = REVISION_1_HEADER if version == 1 else framed(HEADER)
     event = OLD_CREW_EVENT if version < 3 else framed(EVENTS[0])
@@ -94,7 +95,7 @@ def test_a_trace_from_before_the_start_state_is_refused_in_one_line(tmp_path, ve
     with pytest.raises(NotATraceError) as e:
         TraceReader(path)
     assert str(e.value) == (f"{path}: trace format revision {version} predates the start state "
-                            "replay needs (revision 4): the trace must be recorded again")
+                            "replay needs (revision 5): the trace must be recorded again")
 
 
 def test_positions_from_before_rcx_would_read_wrong(tmp_path):
@@ -111,7 +112,7 @@ def test_every_config_kind_reads_back(tmp_path, kind):
     header = HEADER._replace(config_kind=kind, config=f"the {kind.name} text\n")
     write_trace(path, EVENTS[:2], header=header)
     with TraceReader(path) as r:
-        assert r.version == 4
+        assert r.version == 5
         assert (r.header.config_kind, r.header.config) == (kind, f"the {kind.name} text\n")
         assert next(r.records()) == header
 

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from xenrr.formats import (INVALID_MFN, ContextFormat, Durability, RecordError, StartFrame,
-                           StartFrames, TraceReader, VcpuState, scan)
+from xenrr.formats import (INVALID_MFN, Durability, RecordError, StartContents, StartFrame,
+                           StartFrames, TraceReader, scan)
 from xenrr.formats import verify as checks
-from xenrr.formats.startstate import (START_FRAMES_ENTRIES, frame_digest, gather_start_frames,
-                                      start_frames_records)
+from xenrr.formats.startstate import (START_FRAMES_ENTRIES, StartState, frame_digest,
+                                      gather_start_frames, start_frames_records, start_from_trace,
+                                      trace_start)
 
 from tests.formats.traces import crew_events, write_trace
 
@@ -43,16 +44,34 @@ def test_mfns_and_digests_must_pair_up():
 
 def test_a_trace_keeps_the_start_state(tmp_path):
     path = tmp_path / "t.xrr"
-    mfns = list(range(0x2000, 0x2000 + 5000))
-    digests = [frame_digest(bytes([p % 256]) * 4096) for p in range(5000)]
-    contexts = [VcpuState(v, ContextFormat.X86_64_PV, bytes([v]) * 5168) for v in range(2)]
-    write_trace(path, start_frames_records(mfns, digests) + contexts + crew_events(10),
-                Durability(chunk_bytes=1 << 16))
+    pages = [bytes([p % 256]) * 4096 for p in range(5000)]
+    digests = tuple(map(frame_digest, pages))
+    start = StartState(mfns=tuple(range(0x2000, 0x2000 + 5000)), digests=digests,
+                       contexts=(bytes([1]) * 5168, b""), shared_info=0x77,
+                       contents=dict(zip(digests, pages)))
+    write_trace(path, start.records() + crew_events(10), Durability(chunk_bytes=1 << 16))
     with TraceReader(path) as r:
-        assert gather_start_frames(r.records(frozenset({StartFrames.TYPE}))) == (mfns, digests)
+        assert gather_start_frames(r.records(frozenset({StartFrames.TYPE}))) == (
+            list(start.mfns), list(digests))
+        assert trace_start(r) == start
         assert checks.verify(r).intact
         stats = scan.stats(r)
     assert stats.types[StartFrames.TYPE] == [2, 2 * 8 + 16 * 2 + 16 * 5000]
+    # the 256 distinct frames once each, not 5000
+    assert stats.types[StartContents.TYPE] == [256, 256 * (8 + 8 + 4096)]
+
+
+def test_a_start_without_the_bytes_of_a_digest_is_refused():
+    page = b"\x05" * 4096
+    start = StartState(mfns=(0x10, 0x11), digests=(frame_digest(page), frame_digest(bytes(4096))),
+                       contexts=(b"",), shared_info=0x77,
+                       contents={frame_digest(page): page, frame_digest(bytes(4096)): bytes(4096)})
+    records = [r for r in start.records()
+               if not (isinstance(r, StartContents) and r.data == bytes(4096))]
+    with pytest.raises(RecordError, match="^start_contents: none for 1 of the start frames' "
+                                          "digests, first 0xac03990e05cb18e2 \\(pfn 0x1\\): "
+                                          "replay could not give the guest those bytes$"):
+        start_from_trace(records)
 
 
 @pytest.mark.parametrize("runs, message", [

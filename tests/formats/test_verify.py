@@ -4,12 +4,13 @@ import pytest
 
 from xenrr.formats import (BY_TYPE, INVALID_MFN, AsyncInput, Constraint, CrewEvent, Digest, Dma,
                            Durability, EndOfTrace, Position, Rdtsc, RecordError, StartFrame,
-                           StartFrames, TimeUpdate, TraceReader, VcpuState, XenFrame)
+                           StartContents, StartFrames, TimeUpdate, TraceReader, VcpuState,
+                           XenFrame)
 from xenrr.formats import verify as checks
 from xenrr.formats.enums import ConfigKind, EndReason, PositionMode
 from xenrr.formats.fileformat import INDEX_ENTRY_STRUCT, TRAILER_STRUCT, encode_footer
 from xenrr.formats.recordtype import RECORD_HEADER
-from xenrr.formats.startstate import gather_start_frames
+from xenrr.formats.startstate import frame_digest, gather_start_frames
 
 from tests.formats.traces import (HEADER, assemble, chunk_offsets, crew_events, framed, one_of_each,
                                   write_trace)
@@ -212,16 +213,46 @@ def test_losses_are_findings_and_excuse_the_totals(tmp_path):
     assert findings[0].what.endswith("; chunk 1 was lost")
 
 
+PAGE = b"\x07" * 4096
+
+
 def _frames(first: int, count: int) -> StartFrames:
-    return StartFrames(first, count, tuple(StartFrame(0x1000 + p, p) for p in range(first, first + count)))
+    return StartFrames(first, count, tuple(StartFrame(0x1000 + p, frame_digest(PAGE))
+                                           for p in range(first, first + count)))
 
 
 def test_start_frames_cover_the_pfns_once_each_in_order(tmp_path):
     path = tmp_path / "t.xrr"
-    write_trace(path, [_frames(0, 4), _frames(4, 4), _frames(6, 4), _frames(12, 2), _frames(14, 1)])
+    write_trace(path, [_frames(0, 4), _frames(4, 4), _frames(6, 4), _frames(12, 2), _frames(14, 1),
+                       StartContents(frame_digest(PAGE), PAGE)])
     assert [f.what for f in report_of(path).findings] == [
         "first_pfn: expected 0x8, got 0x6 (pfn 0x6 given before: records overlap or are out of order)",
         "first_pfn: expected 0xa, got 0xc (pfns 0xa-0xb missing, or records out of order)"]
+
+
+GOOD = StartContents(frame_digest(PAGE), PAGE)
+
+
+@pytest.mark.parametrize("contents, what", [
+    ([StartContents(frame_digest(PAGE), PAGE[1:]), GOOD], "data: expected 4096 bytes, got 4095"),
+    ([StartContents(5, PAGE), GOOD],
+     f"digest: expected {frame_digest(PAGE):#018x}, the data's, got 0x0000000000000005"),
+    ([GOOD, GOOD], f"digest: {frame_digest(PAGE):#018x} given before"),
+])
+def test_start_contents_are_a_frame_under_its_digest_once(tmp_path, contents, what):
+    path = tmp_path / "t.xrr"
+    write_trace(path, [_frames(0, 2), *contents, *crew_events(1)])
+    assert [f.what for f in report_of(path).findings] == [what]
+
+
+def test_a_start_frame_digest_without_its_bytes(tmp_path):
+    path = tmp_path / "t.xrr"
+    write_trace(path, [_frames(0, 2), *crew_events(1)])
+    finding, = report_of(path).findings
+    assert finding.what == ("expected a start_contents record for every start frame's digest "
+                            "before this record, got none for 1, e.g. "
+                            f"{frame_digest(PAGE):#018x}")
+    assert finding.where.endswith("(crew_event)")
 
 
 def test_a_start_frames_gap_after_lost_chunks_is_the_losses(tmp_path):

@@ -3,23 +3,27 @@
 A micro-guest is recorded; `xenrr replay` builds its domain again from the
 same config on the machine frames the trace names (frame plans, patch
 0011) and compares every frame's bytes and every vCPU's registers with the
-trace's start state before the guest runs. A trace whose start was changed
-is refused naming the pfn; frames a live domain owns are refused by number;
+trace's start state before the guest runs, once the frames the builder did
+not write hold their recorded bytes again. A trace whose start was changed
+where replay cannot write is refused naming the pfn; frames a live domain owns are refused by number;
 malformed plan requests get their errno, and Xen stays healthy.
 """
 
 import pytest
 
 from tests.lab.dom0run import assert_xen_healthy, dom0_json
-from xenrr.formats import (INVALID_MFN, EndOfTrace, PositionMode, StartFrames, TraceHeader,
-                           TraceReader, TraceWriter, VcpuState, XenFrame, XenFrameKind)
-from xenrr.formats.startstate import gather_start_frames, start_frames_records
+from xenrr.formats import (INVALID_MFN, EndOfTrace, PositionMode, StartContents, StartFrames,
+                           TraceHeader, TraceReader, TraceWriter, VcpuState, XenFrame,
+                           XenFrameKind)
+from xenrr.formats.startstate import frame_digest, gather_start_frames, start_frames_records
+from xenrr.hypercalls.abi import ffi
 from xenrr.lab import micro
 from xenrr.lab.recording import PRESERVE, record_guest, trace_path
 
 pytestmark = pytest.mark.lab
 
 MEMORY_PAGES = micro.xlconfig.MEMORY_MB * 256
+CR3 = ffi.offsetof("struct vcpu_guest_context", "ctrlreg") + 3 * 8
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +54,8 @@ def test_the_trace_holds_every_frame_and_every_vcpus_registers_before_the_first_
     _, trace = race
     records = start_records(trace)
     assert isinstance(records[0], TraceHeader)
-    leading = [r for r in records[1:] if isinstance(r, (StartFrames, XenFrame, VcpuState))]
+    leading = [r for r in records[1:]
+               if isinstance(r, (StartFrames, StartContents, XenFrame, VcpuState))]
     assert records[1:len(leading) + 1] == leading, "the start state leads the trace"
     xen_frames = [r for r in leading if isinstance(r, XenFrame)]
     assert [(f.kind, f.index) for f in xen_frames] == [(XenFrameKind.SHARED_INFO, 0)]
@@ -58,6 +63,8 @@ def test_the_trace_holds_every_frame_and_every_vcpus_registers_before_the_first_
     present = [m for m in mfns if m != INVALID_MFN]
     assert len(present) == MEMORY_PAGES and len(set(present)) == MEMORY_PAGES
     assert len(set(digests)) > 10, "frames of different contents digest differently"
+    contents = {r.digest: r.data for r in leading if isinstance(r, StartContents)}
+    assert set(contents) == set(digests), "the bytes of every frame, once per digest"
     contexts = [r for r in leading if isinstance(r, VcpuState)]
     assert [c.vcpu for c in contexts] == [0, 1]
     # vCPU 0 starts at the kernel's entry; the guest brings vCPU 1 up itself.
@@ -99,20 +106,47 @@ def test_a_trace_by_synchronous_entries_is_refused_in_one_line_before_a_domain_i
     assert not domain_exists(lab, cfg.stem)
 
 
-def test_a_start_that_differs_from_the_trace_is_refused_naming_the_pfn(lab, race):
-    cfg, trace = race
-    records = start_records(trace)
-    frames = [r for r in records if isinstance(r, StartFrames)]
-    mfns, digests = gather_start_frames(frames)
-    pfn = next(p for p, m in enumerate(mfns) if m != INVALID_MFN and p > 100)
-    digests[pfn] ^= 1
-    tampered = trace_path(lab, "replay-start-tampered")
+def with_start_bytes(lab, name, records, pfn, data):
+    """A copy of the trace whose start has `data` at `pfn` (digest and bytes alike)."""
+    mfns, digests = gather_start_frames(r for r in records if isinstance(r, StartFrames))
+    digests[pfn] = frame_digest(data)
+    tampered = trace_path(lab, name)
     with TraceWriter(tampered, header=records[0]) as writer:
         for r in start_frames_records(mfns, digests):
             writer.write(r)
+        writer.write(StartContents(digest=digests[pfn], data=data))
         for r in records[1:]:
             if not isinstance(r, (StartFrames, EndOfTrace)):
                 writer.write(r)
+    return tampered, mfns
+
+
+def test_a_frame_holding_other_leftovers_gets_the_recorded_bytes_before_the_guest_runs(lab, race):
+    """The builder does not write every frame: what one held before is part of the start."""
+    cfg, trace = race
+    records = start_records(trace)
+    pfn = MEMORY_PAGES - 1   # past everything the builder and the guest put in memory
+    data = b"xenrr start bytes " * 227 + bytes(10)
+    tampered, _ = with_start_bytes(lab, "replay-start-leftovers", records, pfn, data)
+    result = replay(lab, cfg, tampered, "-p")
+    try:
+        assert result.returncode == 0, result.stderr
+        assert "starts as recorded" in result.stderr
+        assert dom0_json(lab, "frame_plan.py", "--bytes-of", cfg.stem, hex(pfn)) == data.hex()
+    finally:
+        lab.run(["xl", "destroy", cfg.stem])
+    assert_xen_healthy(lab)
+
+
+def test_a_start_that_differs_from_the_trace_is_refused_naming_the_pfn(lab, race):
+    """A page table's bytes are the builder's: replay cannot write them, only compare."""
+    cfg, trace = race
+    records = start_records(trace)
+    context = next(r for r in records if isinstance(r, VcpuState) and r.vcpu == 0).context
+    cr3 = int.from_bytes(context[CR3:CR3 + 8], "little")
+    mfns, _ = gather_start_frames(r for r in records if isinstance(r, StartFrames))
+    pfn = mfns.index(cr3 >> 12)   # vCPU 0's L4 page table
+    tampered, mfns = with_start_bytes(lab, "replay-start-tampered", records, pfn, b"\x01" * 4096)
     result = replay(lab, cfg, tampered, "-p")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr

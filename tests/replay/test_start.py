@@ -4,26 +4,33 @@ import uuid
 
 import pytest
 
-from xenrr.formats import INVALID_MFN, StartFrames, VcpuState, XenFrame
+from xenrr.formats import INVALID_MFN, StartContents, StartFrames, VcpuState, XenFrame
 from xenrr.hypercalls.abi import ffi, lib
 from xenrr.hypercalls.rr import Refused
 from xenrr.replay import frames
-from xenrr.formats.startstate import StartState, start_from_trace
+from xenrr.formats.startstate import StartState, frame_digest, start_from_trace
+from xenrr.rrdomain import start
 from xenrr.rrdomain.start import differences, guest_bytes, register_at
 
 CONTEXT = bytes(ffi.sizeof("struct vcpu_guest_context"))
 
 
+PAGES = (b"\x01" * 4096, b"\x02" * 4096)
+
+
 def state(**change) -> StartState:
-    base = dict(mfns=(0x1000, INVALID_MFN, 0x1002), digests=(11, 0, 13),
-                contexts=(CONTEXT, b""), shared_info=0x77)
+    base = dict(mfns=(0x1000, INVALID_MFN, 0x1002),
+                digests=(frame_digest(PAGES[0]), 0, frame_digest(PAGES[1])),
+                contexts=(CONTEXT, b""), shared_info=0x77,
+                contents={frame_digest(p): p for p in PAGES})
     return StartState(**{**base, **change})
 
 
 def test_the_start_goes_into_records_and_comes_back_whole():
     start = state()
     records = start.records()
-    assert [type(r) for r in records] == [StartFrames, XenFrame, VcpuState, VcpuState]
+    assert [type(r) for r in records] == [StartFrames, StartContents, StartContents, XenFrame,
+                                         VcpuState, VcpuState]
     assert start_from_trace(records) == start
     assert start.frames() == 2
 
@@ -110,3 +117,49 @@ def test_xens_slots_of_an_l4_page_table_are_not_the_guests():
     assert l4[:256 * 8] == frame[:256 * 8] and l4[272 * 8:] == frame[272 * 8:]
     assert l4[256 * 8:272 * 8] == bytes(16 * 8)
     assert guest_bytes(frame, 0x30000000) == frame  # an L3 is all the guest's
+
+
+class FramesOfXen:
+    """A domain's frames by mfn, as rrdomain/start.py reaches them from dom0."""
+
+    def __init__(self, frames, types):
+        self.frames, self.types = dict(frames), dict(types)
+        self.written = []
+
+    def install(self, monkeypatch):
+        monkeypatch.setattr(start, "page_types", lambda _p, _d, mfns: [self.types[m] for m in mfns])
+        monkeypatch.setattr(start, "read_frames", lambda _p, _d, mfns: [self.frames[m] for m in mfns])
+        monkeypatch.setattr(start, "write_frames", self.write)
+
+    def write(self, _privcmd, _domid, mfns, contents):
+        self.written += mfns
+        self.frames.update(zip(mfns, contents))
+
+
+def test_plain_frames_holding_other_leftovers_get_the_recorded_bytes(monkeypatch):
+    leftover = b"\xc2" * 4096
+    xen = FramesOfXen({0x1000: leftover, 0x1002: leftover},
+                      {0x1000: lib.XEN_DOMCTL_PFINFO_NOTAB, 0x1002: lib.XEN_DOMCTL_PFINFO_NOTAB})
+    xen.install(monkeypatch)
+    recorded = state()
+    found = state(digests=(frame_digest(leftover), 0, frame_digest(leftover)),
+                  contents={frame_digest(leftover): leftover})
+    mended = start.write_contents(None, 7, recorded, found)
+    assert xen.written == [0x1000, 0x1002]
+    assert xen.frames == {0x1000: PAGES[0], 0x1002: PAGES[1]}
+    assert differences(recorded, mended) == []
+
+
+def test_page_tables_and_moved_frames_are_left_for_the_comparison(monkeypatch):
+    leftover = b"\xc2" * 4096
+    xen = FramesOfXen({0x1000: leftover, 0x2002: leftover},  # an L1 page table, a plain frame
+                      {0x1000: 0x10000000, 0x2002: lib.XEN_DOMCTL_PFINFO_NOTAB})
+    xen.install(monkeypatch)
+    recorded = state()
+    found = state(mfns=(0x1000, INVALID_MFN, 0x2002),
+                  digests=(frame_digest(leftover), 0, frame_digest(leftover)))
+    assert start.write_contents(None, 7, recorded, found) == found
+    assert xen.written == []
+    assert differences(recorded, found)[:2] == [
+        "frames differ at 1 pfns: pfn 0x2: recorded mfn 0x1002, here 0x2002",
+        "frame contents differ at 1 pfns: pfn 0x0 (mfn 0x1000)"]

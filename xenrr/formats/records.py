@@ -23,7 +23,8 @@ from xenrr.formats.rectypes import (REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
                                     REC_TYPE_REPLAY_WAIT,
                                     REC_TYPE_DIGEST, REC_TYPE_DMA,
                                     REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
-                                    REC_TYPE_START_FRAMES, REC_TYPE_TIME_UPDATE,
+                                    REC_TYPE_START_CONTENTS, REC_TYPE_START_FRAMES,
+                                    REC_TYPE_TIME_UPDATE,
                                     REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE,
                                     REC_TYPE_XEN_FRAME)
 
@@ -87,6 +88,13 @@ StartFrames = define(REC_TYPE_START_FRAMES, "StartFrames", Struct(
                                                  "from first_pfn up",
 ), doc="The machine frames of a run of pfns and their contents' digests when recording started.",
    show="pfns {first_pfn:#x}+{count}",
+   origin="toolstack")
+
+StartContents = define(REC_TYPE_START_CONTENTS, "StartContents", Struct(
+    "digest" / Int64ul * "the digest (see start_frames) of every start frame holding these bytes",
+    "data" / GreedyBytes * "those bytes: the 4096 of one frame",
+), doc="The bytes the start frames of one digest held when recording started.",
+   show="digest {digest:#018x} {data}",
    origin="toolstack")
 
 XenFrame = define(REC_TYPE_XEN_FRAME, "XenFrame", Struct(
@@ -195,7 +203,8 @@ Digest = define(REC_TYPE_DIGEST, "Digest", Struct(
    show="vcpu {vcpu} registers {reg_digest:#018x} memory {mem_digest:#018x} at {position}",
    origin="xen")
 
-RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, StartFrames, XenFrame, CrewEvent, Constraint,
-                  CrewPlace, ReplayWait, AsyncInput, Rdtsc, TimeUpdate, Dma, Digest)
+RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, StartFrames, XenFrame, StartContents,
+                  CrewEvent, Constraint, CrewPlace, ReplayWait, AsyncInput, Rdtsc, TimeUpdate,
+                  Dma, Digest)
 BY_TYPE = {cls.TYPE: cls for cls in RECORD_CLASSES}
 BY_NAME = {cls.NAME: cls for cls in RECORD_CLASSES}

@@ -1,25 +1,32 @@
-"""The memory replay starts from: frames by pfn and their contents' digests (spec "start_frames").
+"""The memory replay starts from: frames by pfn, their digests and bytes (spec "start_frames").
 
 A replayed PV guest sees machine frame numbers, so it must start on exactly
 the frames its recording had, holding the same bytes. The recorder writes,
 right after the trace_header, start_frames records covering every pfn of the
-domain from 0 up, then one vcpu_state per vCPU; replay compares both before
-the guest's first instruction. This module is the one definition of a
-frame's digest, of how a domain's frames are cut into records, and of how a
-trace's records are gathered back into a table by pfn; StartState is the
+domain from 0 up, one start_contents per distinct digest, then one
+vcpu_state per vCPU; replay compares them before the guest's first
+instruction. The bytes are needed, not only their digests: what a frame
+holds before the builder writes it is what it last held (Xen frees its own
+pages, such as shadows, unscrubbed, and a debug Xen fills free pages with a
+pattern), so the same frame handed to the replayed domain may hold other
+leftovers, which the guest could read. This module is the one definition of
+a frame's digest, of how a domain's frames are cut into records, and of how
+a trace's records are gathered back into a table by pfn; StartState is the
 whole start (with the xen_frame and vcpu_state records), as a trace holds it
 and as rrdomain/start.py reads it from Xen.
 """
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from xenrr.formats.enums import INVALID_MFN, ContextFormat, XenFrameKind
 from xenrr.formats.errors import RecordError
-from xenrr.formats.records import StartFrame, StartFrames, TraceHeader, VcpuState, XenFrame
+from xenrr.formats.records import (StartContents, StartFrame, StartFrames, TraceHeader, VcpuState,
+                                   XenFrame)
 
 START_FRAMES_ENTRIES = 4096  # entries per record as xenrr writes them: bodies of 64 KiB + 16 bytes
+FRAME_BYTES = 4096
 
 
 def frame_digest(data: bytes) -> int:
@@ -85,9 +92,14 @@ class StartState:
     contexts: tuple[bytes, ...]  # by vCPU: struct vcpu_guest_context as Xen reports it;
                                  # empty for a vCPU that is down (not yet brought up)
     shared_info: int            # the machine frame of its shared_info
+    contents: Mapping[int, bytes]  # by digest: the bytes of every frame with that digest
 
     def frames(self) -> int:
         return sum(m != INVALID_MFN for m in self.mfns)
+
+    def distinct(self) -> list[int]:
+        """The digests of the domain's frames, each once, in the order of the first pfn with it."""
+        return list(dict.fromkeys(d for m, d in zip(self.mfns, self.digests) if m != INVALID_MFN))
 
     def summary(self) -> dict:
         """What `xenrr log info` says of it."""
@@ -98,6 +110,7 @@ class StartState:
     def records(self) -> list:
         """What the trace keeps of it, in trace order."""
         return [*start_frames_records(self.mfns, self.digests),
+                *(StartContents(digest=d, data=self.contents[d]) for d in self.distinct()),
                 XenFrame(kind=XenFrameKind.SHARED_INFO, index=0, mfn=self.shared_info),
                 *(VcpuState(vcpu=v, format=ContextFormat.X86_64_PV, context=c)
                   for v, c in enumerate(self.contexts))]
@@ -109,7 +122,7 @@ def trace_start(reader) -> StartState | None:
     for record in reader.records():
         if isinstance(record, TraceHeader):
             continue
-        if not isinstance(record, (StartFrames, XenFrame, VcpuState)):
+        if not isinstance(record, (StartFrames, StartContents, XenFrame, VcpuState)):
             break
         leading.append(record)
     return start_from_trace(leading)
@@ -117,9 +130,11 @@ def trace_start(reader) -> StartState | None:
 
 def start_from_trace(records: Iterable) -> StartState | None:
     """The start state a trace's records hold, or None for a trace that has none."""
-    frames, contexts, shared_info = [], {}, INVALID_MFN
+    frames, contents, contexts, shared_info = [], {}, {}, INVALID_MFN
     for r in records:
-        if isinstance(r, XenFrame) and r.kind == XenFrameKind.SHARED_INFO:
+        if isinstance(r, StartContents):
+            contents[r.digest] = bytes(r.data)
+        elif isinstance(r, XenFrame) and r.kind == XenFrameKind.SHARED_INFO:
             shared_info = r.mfn
         elif isinstance(r, VcpuState):
             if r.format == ContextFormat.X86_64_PV:
@@ -129,5 +144,12 @@ def start_from_trace(records: Iterable) -> StartState | None:
     if not frames:
         return None
     mfns, digests = gather_start_frames(frames)
-    return StartState(tuple(mfns), tuple(digests),
-                      tuple(contexts[v] for v in sorted(contexts)), shared_info)
+    start = StartState(tuple(mfns), tuple(digests),
+                       tuple(contexts[v] for v in sorted(contexts)), shared_info, contents)
+    missing = [d for d in start.distinct() if d not in contents]
+    if missing:
+        pfn = start.digests.index(missing[0])
+        raise RecordError(f"start_contents: none for {len(missing)} of the start frames' digests, "
+                          f"first {missing[0]:#018x} (pfn {pfn:#x}): replay could not give the "
+                          "guest those bytes")
+    return start

@@ -24,10 +24,11 @@ from xenrr.formats.rectypes import (REC_OPTIONAL, REC_TYPE_ASYNC_INPUT, REC_TYPE
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE, REC_TYPE_DIGEST,
                                     REC_TYPE_REPLAY_WAIT,
                                     REC_TYPE_DMA, REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
-                                    REC_TYPE_START_FRAMES, REC_TYPE_TIME_UPDATE,
+                                    REC_TYPE_START_CONTENTS, REC_TYPE_START_FRAMES,
+                                    REC_TYPE_TIME_UPDATE,
                                     REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE,
                                     REC_TYPE_XEN_FRAME, type_name)
-from xenrr.formats.startstate import coverage_problem
+from xenrr.formats.startstate import FRAME_BYTES, coverage_problem, frame_digest
 
 PAGE_SIZE = 4096
 DOMID_FIRST_RESERVED = 0x7FF0
@@ -79,6 +80,9 @@ class _State:
         self.end = None       # where end_of_trace was, once seen
         self.lossy = False    # whether chunks before the current one were lost
         self.pfns = 0         # pfns the start_frames records so far cover, from 0
+        self.digests = set()  # the digests of the start frames so far
+        self.contents = set()  # the digests start_contents records gave bytes for
+        self.in_start = True  # until the first record that is not of the start state
 
 
 def _actor(state: _State, field: str, actor: int, devices: bool = True) -> None:
@@ -138,6 +142,28 @@ def verify_start_frames(state: _State, r) -> None:
         if entry.mfn == INVALID_MFN and entry.digest:
             raise Problem(f"entries: pfn {pfn:#x} has no frame: expected digest 0, "
                           f"got {entry.digest:#x}")
+    state.digests.update(e.digest for e in r.entries if e.mfn != INVALID_MFN)
+
+
+def verify_start_contents(state: _State, r) -> None:
+    """start_contents: a frame's bytes, under their digest, once."""
+    if len(r.data) != FRAME_BYTES:
+        raise Problem(f"data: expected {FRAME_BYTES} bytes, got {len(r.data)}")
+    if frame_digest(r.data) != r.digest:
+        raise Problem(f"digest: expected {frame_digest(r.data):#018x}, the data's, "
+                      f"got {r.digest:#018x}")
+    if r.digest in state.contents:
+        raise Problem(f"digest: {r.digest:#018x} given before")
+    state.contents.add(r.digest)
+
+
+def _end_of_start(state: _State) -> None:
+    """Every start frame's digest has its bytes in the start state (spec "start_contents")."""
+    state.in_start = False
+    missing = state.digests - state.contents
+    if missing and not state.lossy:
+        raise Problem(f"expected a start_contents record for every start frame's digest before "
+                      f"this record, got none for {len(missing)}, e.g. {min(missing):#018x}")
 
 
 def verify_crew_event(state: _State, r) -> None:
@@ -216,6 +242,7 @@ VERIFIERS: dict[int, Callable[[_State, object], None]] = {
     REC_TYPE_XEN_FRAME: verify_xen_frame,
     REC_TYPE_END_OF_TRACE: verify_end_of_trace,
     REC_TYPE_START_FRAMES: verify_start_frames,
+    REC_TYPE_START_CONTENTS: verify_start_contents,
     REC_TYPE_CREW_EVENT: verify_crew_event,
     REC_TYPE_CONSTRAINT: verify_constraint,
     REC_TYPE_CREW_PLACE: verify_crew_place,
@@ -284,8 +311,15 @@ def _verify_record(state: _State, block, offset: int, rtype: int, length: int) -
     if rtype == REC_TYPE_TRACE_HEADER and state.records == 0:
         state.header = record  # there, whatever the checks below find wrong in it
     _check_enums(record)
+    if state.in_start and rtype not in _START:
+        _end_of_start(state)
     VERIFIERS[rtype](state, record)
     _check_positions(state, record)
+
+
+# What a trace starts with, in stream 0, before anything happens.
+_START = (REC_TYPE_TRACE_HEADER, REC_TYPE_START_FRAMES, REC_TYPE_START_CONTENTS,
+          REC_TYPE_XEN_FRAME, REC_TYPE_VCPU_STATE)
 
 
 def _verify_chunk(report: Report, state: _State, chunk) -> int:

@@ -166,8 +166,10 @@ struct xen_sysctl {
 #define XEN_DOMCTL_getpageframeinfo3 61
 #define XEN_DOMCTL_rr_op 87
 
+#define XEN_DOMCTL_PFINFO_NOTAB 0x0
 #define XEN_DOMCTL_PFINFO_L4TAB 0x40000000
 #define XEN_DOMCTL_PFINFO_LTABTYPE_MASK 0x70000000
+#define XEN_DOMCTL_PFINFO_LTAB_MASK 0xf0000000
 
 struct xen_domctl_getpageframeinfo3 {
     uint64_t num;

@@ -1,12 +1,13 @@
-"""A PV domain's frames read from dom0 by machine frame number: IOCTL_PRIVCMD_MMAPBATCH_V2.
+"""A PV domain's frames read and written from dom0 by mfn: IOCTL_PRIVCMD_MMAPBATCH_V2.
 
 A PV guest names its memory by mfn (Linux's gfn for a PV domain), so its
 frames are read by those numbers, e.g. as get_frames lists them. Linux
-maps a batch of them behind a read-only mapping of the privcmd device and
+maps a batch of them behind a mapping of the privcmd device and
 says for each whether Xen mapped it; each batch is copied and unmapped
 before the next, so dom0 holds few foreign frames at a time.
 """
 
+import contextlib
 import errno
 import mmap
 from collections.abc import Iterator, Sequence
@@ -36,15 +37,35 @@ def read_frames(privcmd: Privcmd, domid: int, mfns: Sequence[int]) -> Iterator[b
     and Xen's errno; no frame of that batch is yielded.
     """
     for start in range(0, len(mfns), BATCH):
-        yield from _read_batch(privcmd, domid, mfns[start:start + BATCH])
+        batch = mfns[start:start + BATCH]
+        with _mapped(privcmd, domid, batch, mmap.PROT_READ) as mapping:
+            frames = [mapping[i * PAGE:(i + 1) * PAGE] for i in range(len(batch))]
+        yield from frames
 
 
-def _read_batch(privcmd: Privcmd, domid: int, mfns: Sequence[int]) -> list[bytes]:
+def write_frames(privcmd: Privcmd, domid: int, mfns: Sequence[int],
+                 contents: Sequence[bytes]) -> None:
+    """Write contents[i], a page, into frame mfns[i] of domain `domid`.
+
+    Xen maps only frames the domain may write itself (not its page tables,
+    nor a frame it holds as a descriptor table); another raises as in
+    read_frames, and no frame of that batch is written.
+    """
+    for start in range(0, len(mfns), BATCH):
+        batch = mfns[start:start + BATCH]
+        with _mapped(privcmd, domid, batch, mmap.PROT_READ | mmap.PROT_WRITE) as mapping:
+            for i, data in enumerate(contents[start:start + BATCH]):
+                mapping[i * PAGE:(i + 1) * PAGE] = data
+
+
+@contextlib.contextmanager
+def _mapped(privcmd: Privcmd, domid: int, mfns: Sequence[int], prot: int) -> Iterator[mmap.mmap]:
+    """Frames `mfns` mapped in order behind one mapping of the privcmd device, with `prot`."""
     n = len(mfns)
     arr = ffi.new("uint64_t[]", n)
     arr[0:n] = mfns
     err = ffi.new("int[]", n)
-    mapping = mmap.mmap(privcmd.fd, n * PAGE, mmap.MAP_SHARED, mmap.PROT_READ)
+    mapping = mmap.mmap(privcmd.fd, n * PAGE, mmap.MAP_SHARED, prot)
     try:
         address = ffi.from_buffer(mapping)
         request = ffi.new("struct privcmd_mmapbatch_v2 *")
@@ -64,6 +85,6 @@ def _read_batch(privcmd: Privcmd, domid: int, mfns: Sequence[int]) -> list[bytes
         for mfn, code in zip(mfns, err):
             if code:
                 raise_for(-code, f"frame {mfn:#x} of domain {domid}", FRAME)
-        return [mapping[i * PAGE:(i + 1) * PAGE] for i in range(n)]
+        yield mapping
     finally:
         mapping.close()

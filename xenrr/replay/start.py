@@ -2,8 +2,10 @@
 
 Before the guest's first instruction replay must hold what the recording
 held: the same frames at the same pfns, each with the same bytes, every
-vCPU's registers the same (rrdomain/start.py reads both). The first
-difference is reported and the domain destroyed; nothing runs.
+vCPU's registers the same (rrdomain/start.py reads both). Frames the
+builder did not write hold what they last held, which differs from one
+run to the next, so those get the recorded bytes back first. Any
+difference left is reported and the domain destroyed; nothing runs.
 """
 
 from xenrr.domains import Domain, destroy
@@ -14,7 +16,7 @@ from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.replay.config import check_config
 from xenrr.replay.frames import create_on_recorded_frames
 from xenrr.formats.startstate import StartState, trace_start
-from xenrr.rrdomain.start import differences, read_start
+from xenrr.rrdomain.start import differences, read_start, write_contents
 
 
 class StartMismatchError(XenrrError):
@@ -43,7 +45,8 @@ def build_replay_domain(privcmd: Privcmd, config: DomainConfig,
     check_config(header, config)
     domain = create_on_recorded_frames(privcmd, config, recorded.mfns, recorded.shared_info)
     try:
-        found = read_start(privcmd, domain.domid, header.vcpus)
+        found = write_contents(privcmd, domain.domid, recorded,
+                               read_start(privcmd, domain.domid, header.vcpus))
         diffs = differences(recorded, found)
         if diffs:
             raise StartMismatchError("the domain built for replay does not start as the "

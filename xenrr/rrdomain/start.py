@@ -8,16 +8,20 @@ A PV guest sees machine frame numbers (in its page tables, its p2m, its
 start_info, and whatever it computes from them), so a replay must start on
 the frames its recording started on, holding the same bytes, with every
 vCPU's registers the same. Recording reads this before the guest's first
-instruction and keeps it in the trace (StartFrames and VcpuState records);
-replay reads it again from the domain it built on the planned frames
-(replay/frames.py) and compares, before the guest runs.
+instruction and keeps it in the trace (StartFrames, StartContents and
+VcpuState records); replay reads it again from the domain it built on the
+planned frames (replay/frames.py), gives back their recorded bytes to the
+frames that hold other leftovers (write_contents), and compares, before the
+guest runs.
 """
+
+import dataclasses
 
 from xenrr.formats import INVALID_MFN
 from xenrr.formats.startstate import StartState, frame_digest
 from xenrr.hypercalls.abi import ffi, lib
 from xenrr.hypercalls.domctl import getvcpucontext, page_types
-from xenrr.hypercalls.foreign import read_frames
+from xenrr.hypercalls.foreign import read_frames, write_frames
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import RrControl
 
@@ -48,11 +52,38 @@ def read_start(privcmd: Privcmd, domid: int, vcpus: int) -> StartState:
     mfns = tuple(INVALID_MFN if m == lib.XEN_RR_NO_FRAME else m for m in rr.frames(domid))
     present = [m for m in mfns if m != INVALID_MFN]
     types = page_types(privcmd, domid, present)
-    found = {mfn: frame_digest(guest_bytes(frame, kind))
-             for mfn, frame, kind in zip(present, read_frames(privcmd, domid, present), types)}
+    found, contents = {}, {}
+    for mfn, frame, kind in zip(present, read_frames(privcmd, domid, present), types):
+        ours = guest_bytes(frame, kind)
+        found[mfn] = digest = frame_digest(ours)
+        contents.setdefault(digest, ours)
     digests = tuple(found.get(m, 0) for m in mfns)
     contexts = tuple(getvcpucontext(privcmd, domid, v) or b"" for v in range(vcpus))
-    return StartState(mfns, digests, contexts, rr.shared_info(domid))
+    return StartState(mfns, digests, contexts, rr.shared_info(domid), contents)
+
+
+def write_contents(privcmd: Privcmd, domid: int, recorded: StartState,
+                   found: StartState) -> StartState:
+    """`found` once the recorded bytes are written into its plain frames that hold others.
+
+    Only a frame at the pfn and mfn the recording had, of no page-table or
+    descriptor type, is written (Xen would not map another writable); any
+    difference left is for `differences` to report.
+    """
+    wrong = [p for p, (mfn, was, now) in enumerate(zip(found.mfns, recorded.digests, found.digests))
+             if mfn != INVALID_MFN and was != now and p < len(recorded.mfns)
+             and recorded.mfns[p] == mfn and was in recorded.contents]
+    types = page_types(privcmd, domid, [found.mfns[p] for p in wrong])
+    plain = [p for p, kind in zip(wrong, types)
+             if kind & lib.XEN_DOMCTL_PFINFO_LTAB_MASK == lib.XEN_DOMCTL_PFINFO_NOTAB]
+    if not plain:
+        return found
+    mfns = [found.mfns[p] for p in plain]
+    write_frames(privcmd, domid, mfns, [recorded.contents[recorded.digests[p]] for p in plain])
+    digests = list(found.digests)
+    for p, frame in zip(plain, read_frames(privcmd, domid, mfns)):
+        digests[p] = frame_digest(frame)
+    return dataclasses.replace(found, digests=tuple(digests))
 
 
 def _fields(ctype: str, base: int = 0, path: str = ""):

@@ -3,7 +3,8 @@
 Usage: python frame_plan.py GUEST_CFG. Prints one JSON object: what a plan
 of a live domain's own frames reports, whether those frames still belong
 to it afterwards, and the errno of each malformed request.
-python frame_plan.py --frames-of NAME prints the domain's mfns by pfn.
+python frame_plan.py --frames-of NAME prints the domain's mfns by pfn;
+python frame_plan.py --bytes-of NAME PFN prints the hex of that pfn's frame.
 Everything goes through xenrr's own hypercall layer.
 """
 
@@ -17,6 +18,7 @@ from rr_checks import outcome, paused_domain
 from xenrr.domains import resolve
 from xenrr.hypercalls.abi import ffi, lib
 from xenrr.hypercalls.domctl import domctl
+from xenrr.hypercalls.foreign import read_frames
 from xenrr.hypercalls.privcmd import HypercallBuffer, Privcmd
 from xenrr.hypercalls.rr import RrControl
 
@@ -102,8 +104,17 @@ def frames_of(name: str) -> list[int]:
         return list(RrControl(privcmd).frames(resolve(privcmd, name).domid))
 
 
+def bytes_of(name: str, pfn: int) -> str:
+    with Privcmd() as privcmd:
+        domid = resolve(privcmd, name).domid
+        frame, = read_frames(privcmd, domid, [RrControl(privcmd).frames(domid)[pfn]])
+        return frame.hex()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--frames-of":
         print(json.dumps(frames_of(sys.argv[2])))
+    elif sys.argv[1] == "--bytes-of":
+        print(json.dumps(bytes_of(sys.argv[2], int(sys.argv[3], 0))))
     else:
         print(json.dumps(main(Path(sys.argv[1]))))

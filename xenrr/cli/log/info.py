@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from xenrr.formats import ConfigKind, GuestType, PositionMode, TraceReader
+from xenrr.formats import ConfigKind, GuestType, PositionMode, RecordError, TraceReader
 from xenrr.formats.startstate import trace_start
 
 CONFIG_INDENT = "    "
@@ -38,8 +38,11 @@ def facts(reader: TraceReader) -> dict:
         out.update(chunks=f.chunks, records=f.records, raw_bytes=f.raw_bytes,
                    stored_bytes=f.stored_bytes,
                    ratio=round(f.raw_bytes / f.stored_bytes, 2) if f.stored_bytes else None)
-    start = trace_start(reader)
-    out["start"] = None if start is None else start.summary()
+    try:
+        start = trace_start(reader)
+        out["start"] = None if start is None else start.summary()
+    except RecordError as e:  # the facts above still stand
+        out["start"] = f"unusable: {e}"
     out.update(config_kind=None if h is None else _name(ConfigKind, h.config_kind),
                config=None if h is None else h.config)
     return out
@@ -62,6 +65,8 @@ def _shown(key: str, value) -> str:
     if key == "start":
         if value is None:
             return "none (the trace cannot be replayed)"
+        if isinstance(value, str):
+            return f"{value} (the trace cannot be replayed)"
         return (f"{value['frames']} frames on pfns 0-{value['pfns'] - 1:#x}, shared_info "
                 f"{value['shared_info']:#x}, {value['vcpus_up']} of {value['vcpus']} vCPUs up")
     return "unknown" if value is None else str(value)
