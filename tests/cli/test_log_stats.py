@@ -33,7 +33,7 @@ def test_stats(trace, capsys):
         f"{'trace_header':<36} {1:>12} {88:>14}",
         f"{'vcpu_state':<36} {1:>12} {40:>14}",
         f"{'end_of_trace':<36} {1:>12} {32:>14}",
-        f"{'crew_event':<36} {5:>12} {240:>14}",
+        f"{'crew_event':<36} {5:>12} {280:>14}",
         f"{'constraint':<36} {1:>12} {64:>14}",
         f"{'async_input':<36} {1:>12} {64:>14}",
         f"{'rdtsc':<36} {1:>12} {48:>14}",
@@ -42,8 +42,8 @@ def test_stats(trace, capsys):
         f"{'digest':<36} {1:>12} {56:>14}",
         "",
         f"{'actor':<36} {'records':>12} {'bytes':>14}",
-        f"{'vcpu 0':<36} {6:>12} {328:>14}",
-        f"{'vcpu 1':<36} {5:>12} {248:>14}",
+        f"{'vcpu 0':<36} {6:>12} {344:>14}",
+        f"{'vcpu 1':<36} {5:>12} {272:>14}",
         f"{'device 0':<36} {1:>12} {64:>14}",
     ]
 
@@ -54,9 +54,9 @@ def test_stats_json(trace, capsys):
     out, err = capsys.readouterr()
     assert err == "" and out.count("\n") == 1
     got = json.loads(out)
-    assert got["types"][3] == {"type": "crew_event", "number": "0x58520010", "records": 5, "bytes": 240}
-    assert got["actors"] == [{"actor": 0, "records": 6, "bytes": 328},
-                             {"actor": 1, "records": 5, "bytes": 248},
+    assert got["types"][3] == {"type": "crew_event", "number": "0x58520010", "records": 5, "bytes": 280}
+    assert got["actors"] == [{"actor": 0, "records": 6, "bytes": 344},
+                             {"actor": 1, "records": 5, "bytes": 272},
                              {"actor": 0xFFFF0000, "records": 1, "bytes": 64}]
     assert (got["chunks"], got["records"], got["raw_bytes"], got["stored_bytes"], got["ratio"]) == (
         f.chunks, 14, f.raw_bytes, f.stored_bytes, round(f.raw_bytes / f.stored_bytes, 2))

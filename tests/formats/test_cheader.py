@@ -10,6 +10,7 @@ from xenrr.formats.derive import layout_of
 from xenrr.formats.enums import ACTOR_DEVICE_BASE
 from xenrr.formats.records import POSITION
 from xenrr.formats.recordtype import RECORD_HEADER_DEF
+from xenrr.formats.registers import REGISTERS, register_digest
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 
@@ -56,8 +57,31 @@ def test_constants_match(tmp_path):
         v for _, v in names]
 
 
+def test_the_register_digest_xen_computes_is_xenrrs(tmp_path):
+    """Xen's C, from the rendered X-macro, digests registers as formats.registers does."""
+    samples = [{name: (i + 1) * 0x0123456789ABCDEF % 2**64 for i, name in enumerate(REGISTERS)},
+               dict.fromkeys(REGISTERS, 0),
+               {**dict.fromkeys(REGISTERS, 2**64 - 1), "rflags": 0x10346}]   # TF, RF, IF set
+    main = ["    static const struct { uint64_t " + ", ".join(REGISTERS) + "; } s[] = {"]
+    main += ["        { " + ", ".join(f"{r[name]:#x}ULL" for name in REGISTERS) + " },"
+             for r in samples]
+    main += ["    };", "    for ( unsigned int i = 0; i < 3; i++ ) {",
+             "        uint64_t h = XENRR_REGS_FNV_OFFSET;",
+             "#define X(r) { uint64_t v = s[i].r; \\",
+             "    if ( &s[i].r == &s[i].rflags ) v &= XENRR_REGS_RFLAGS_KEPT; \\",
+             "    for ( unsigned int b = 0; b < 8; b++ ) \\",
+             "        h = (h ^ ((v >> (8 * b)) & 0xff)) * XENRR_REGS_FNV_PRIME; }",
+             "        XENRR_REGS_DIGEST(X)",
+             '        printf("%llu\\n", (unsigned long long)h);', "    }"]
+    out = compile_and_run(tmp_path, cheader.render(), "".join(line + "\n" for line in main))
+    assert [int(x) for x in out.split()] == [register_digest(r) for r in samples]
+    assert register_digest(samples[2]) == register_digest({**samples[2], "rflags": 0x44})  # PF ZF
+
+
 def test_the_size_checks_fire(tmp_path):
-    wrong = cheader.render().replace("== 32,", "== 33,", 1)
+    assert "sizeof(struct xenrr_position) == 24," in cheader.render()
+    wrong = cheader.render().replace("sizeof(struct xenrr_position) == 24,",
+                                     "sizeof(struct xenrr_position) == 25,")
     with pytest.raises(subprocess.CalledProcessError) as e:
         compile_and_run(tmp_path, wrong, "")
     assert "static assertion failed" in e.value.stderr

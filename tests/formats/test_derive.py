@@ -14,12 +14,14 @@ def test_crew_event_layout():
     layout = CrewEvent.LAYOUT
     assert [(m.name, m.offset, m.size, m.kind) for m in layout.members] == [
         ("vcpu", 0, 4, "int"), ("old_state", 4, 1, "enum"), ("new_state", 5, 1, "enum"),
-        ("reserved", 6, 2, "reserved"), ("gfn", 8, 8, "int"), ("position", 16, 24, "struct")]
-    assert layout.fmt == "<IBB2xQQQQ"
+        ("reserved", 6, 2, "reserved"), ("gfn", 8, 8, "int"), ("position", 16, 24, "struct"),
+        ("registers", 40, 8, "int")]
+    assert layout.fmt == "<IBB2xQQQQQ"
     assert layout.flat_names == ("vcpu", "old_state", "new_state", "gfn", "position.count",
-                                 "position.rip", "position.rcx")
-    assert layout.dtype.itemsize == 40
+                                 "position.rip", "position.rcx", "registers")
+    assert layout.dtype.itemsize == 48
     assert layout.dtype.fields["position"][1] == 16
+    assert layout.dtype.fields["registers"][1] == 40
     assert layout.dtype["position"] == np.dtype([("count", "<u8"), ("rip", "<u8"), ("rcx", "<u8")])
 
 

@@ -45,10 +45,10 @@ def test_a_closed_trace_reads_whole(tmp_path):
     (b"", "not a xenrr trace (0 bytes, shorter than a file header)"),
     (b"x" * 30, "not a xenrr trace (expected marker 0xffffffffffffffff and ident 0x58525254, "
                 "got 0x7878787878787878 and 0x78787878)"),
-    (file_header()[:12] + bytes.fromhex("00000006") + bytes(8),
-     "trace format revision 6 is not supported (expected 5)"),
+    (file_header()[:12] + bytes.fromhex("00000007") + bytes(8),
+     "trace format revision 7 is not supported (expected 6)"),
     (file_header()[:12] + bytes.fromhex("00000000") + bytes(8),
-     "trace format revision 0 is not supported (expected 5)"),
+     "trace format revision 0 is not supported (expected 6)"),
     (file_header()[:16] + bytes.fromhex("00000001") + bytes(4), "big-endian traces are not supported"),
     (file_header()[:16] + bytes.fromhex("00000002") + bytes(4),
      "unknown options 0x2 or reserved bytes 00000000 set in the file header"),
@@ -84,25 +84,25 @@ def revision(data: bytes, version: int) -> bytes:
     return data[:12] + version.to_bytes(4, "big") + data[16:]
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
-def test_a_trace_from_before_the_start_state_is_refused_in_one_line(tmp_path, version):
-    """Revision 4 traces have no start_contents, revision 3 no start_frames; revisions 1 and 2
-    had no rcx in positions either."""
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
+def test_a_trace_older_than_replay_needs_is_refused_in_one_line(tmp_path, version):
+    """Revision 5 crew_events have no register digest, revision 4 traces no start_contents,
+    revision 3 no start_frames; revisions 1 and 2 had no rcx in positions either."""
     path = tmp_path / "old.xrr"
     header = REVISION_1_HEADER if version == 1 else framed(HEADER)
     event = OLD_CREW_EVENT if version < 3 else framed(EVENTS[0])
     path.write_bytes(revision(assemble([(0, header), (0, event)]), version))
     with pytest.raises(NotATraceError) as e:
         TraceReader(path)
-    assert str(e.value) == (f"{path}: trace format revision {version} predates the start state "
-                            "replay needs (revision 5): the trace must be recorded again")
+    assert str(e.value) == (f"{path}: trace format revision {version} predates what replay "
+                            "needs (revision 6): the trace must be recorded again")
 
 
 def test_positions_from_before_rcx_would_read_wrong(tmp_path):
     """Why revisions 1 and 2 are refused rather than read: their positions are 8 bytes short."""
     path = tmp_path / "old.xrr"
     path.write_bytes(assemble([(0, framed(HEADER)), (0, OLD_CREW_EVENT)]))
-    with TraceReader(path) as r, pytest.raises(RecordError, match="expected a body of 40 bytes"):
+    with TraceReader(path) as r, pytest.raises(RecordError, match="expected a body of 48 bytes"):
         list(r.records())
 
 
@@ -112,7 +112,7 @@ def test_every_config_kind_reads_back(tmp_path, kind):
     header = HEADER._replace(config_kind=kind, config=f"the {kind.name} text\n")
     write_trace(path, EVENTS[:2], header=header)
     with TraceReader(path) as r:
-        assert r.version == 5
+        assert r.version == 6
         assert (r.header.config_kind, r.header.config) == (kind, f"the {kind.name} text\n")
         assert next(r.records()) == header
 
@@ -147,7 +147,7 @@ def test_a_corrupt_chunk_header_resynchronises_on_the_next_magic(tmp_path):
     records, losses, _ = read(path)
     assert records == [HEADER, *EVENTS[3:]]
     assert [(x.start, x.end, x.reason) for x in losses] == [
-        (offsets[1], offsets[2], "chunk 1: implausible lengths (raw 144, compressed 2147483647)")]
+        (offsets[1], offsets[2], "chunk 1: implausible lengths (raw 168, compressed 2147483647)")]
 
 
 def test_a_chunk_missing_cleanly_is_a_sequence_gap(tmp_path):
@@ -197,7 +197,7 @@ def test_lost_chunk_zero_loses_the_header(tmp_path):
 
 @pytest.mark.parametrize("where, reason, regions", [
     (-30, "footer checksum expected", 1),                       # in the index
-    (-20, "trailer points to 0x1000001ce, where no footer is", 2),  # trailer's footer_offset
+    (-20, "trailer points to 0x1000001d9, where no footer is", 2),  # trailer's footer_offset
     (-10, "trailer reserved bytes expected zero, got 00000100", 2),
 ])
 def test_a_damaged_footer_leaves_the_chunks_readable(tmp_path, where, reason, regions):
@@ -248,11 +248,11 @@ def test_unknown_optional_records_are_skipped_unknown_mandatory_are_errors(tmp_p
 
 @pytest.mark.parametrize("block, message", [
     (RECORD_HEADER.pack(0x1234, 0), "record at +0x0: 0x00001234 is not a record type"),
-    (RECORD_HEADER.pack(CrewEvent.TYPE, 40) + bytes(32),
-     "record at +0x0 (40 bytes) runs past the end of the block (40 bytes)"),
-    (framed(EVENTS[0]) + b"\x10\x00", "record header at +0x30 cut by the end of the block"),
+    (RECORD_HEADER.pack(CrewEvent.TYPE, 48) + bytes(40),
+     "record at +0x0 (48 bytes) runs past the end of the block (48 bytes)"),
+    (framed(EVENTS[0]) + b"\x10\x00", "record header at +0x38 cut by the end of the block"),
     (RECORD_HEADER.pack(CrewEvent.TYPE, 32) + bytes(32),
-     "crew_event: expected a body of 40 bytes, got 32"),
+     "crew_event: expected a body of 48 bytes, got 32"),
 ])
 def test_malformed_framing_in_a_sound_chunk_is_a_record_error(tmp_path, block, message):
     path = tmp_path / "t.xrr"

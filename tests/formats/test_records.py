@@ -18,10 +18,11 @@ from tests.formats.strategies import records
 
 def test_crew_event_bytes():
     record = CrewEvent(vcpu=1, old_state=CrewState.CR, new_state=CrewState.EW, gfn=0x1234,
-                       position=Position(count=42, rip=0xFFFFFFFF81000010, rcx=0x203))
+                       position=Position(count=42, rip=0xFFFFFFFF81000010, rcx=0x203),
+                       registers=0x0102030405060708)
     assert CrewEvent.CODEC.frame(record) == bytes.fromhex(
         "10005258"          # type 0x58520010 (crew_event)
-        "28000000"          # length 40
+        "30000000"          # length 48
         "01000000"          # vcpu 1
         "01"                # old_state CR
         "02"                # new_state EW
@@ -30,6 +31,7 @@ def test_crew_event_bytes():
         "2a00000000000000"  # position.count 42
         "10000081ffffffff"  # position.rip 0xffffffff81000010
         "0302000000000000"  # position.rcx 0x203
+        "0807060504030201"  # registers 0x0102030405060708
     )
 
 
@@ -226,7 +228,7 @@ def test_decoding_checks_the_length():
     framed = Dma.CODEC.frame(Dma(0xFFFF0000, 1, 0, 3, 0, Position(0, 0), b"abc"))
     with pytest.raises(RecordError, match=r"dma: expected a body of 48 \+ 3 bytes, got 50"):
         Dma.CODEC.decode(framed, 8, 50)
-    with pytest.raises(RecordError, match="crew_event: expected a body of 40 bytes, got 32"):
+    with pytest.raises(RecordError, match="crew_event: expected a body of 48 bytes, got 32"):
         CrewEvent.CODEC.decode(bytes(64), 8, 32)
     with pytest.raises(RecordError, match="trace_header: malformed body"):
         TraceHeader.CODEC.decode(bytes(38), 0, 38)

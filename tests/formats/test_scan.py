@@ -95,7 +95,7 @@ def test_actors_beyond_the_dense_range(tmp_path):
     write_trace(path, [CrewEvent(5000, 1, 2, 0, Position(0, 0)), crew_events(1)[0],
                        CrewEvent(5000, 1, 2, 0, Position(1, 0))])
     with TraceReader(path) as r:
-        assert scan.stats(r).actors == {0: [1, 48], 5000: [2, 96]}
+        assert scan.stats(r).actors == {0: [1, 56], 5000: [2, 112]}
 
 
 def test_progress_reports_each_chunk_end(tmp_path):
@@ -109,7 +109,7 @@ def test_progress_reports_each_chunk_end(tmp_path):
 
 def test_arrays_are_the_records_of_one_class(tmp_path):
     path = tmp_path / "t.xrr"
-    events = crew_events(40)
+    events = [e._replace(registers=0xFEDC0000 + i) for i, e in enumerate(crew_events(40))]
     constraints = [Constraint(0, 1, Position(i, i), Position(i + 1, 0)) for i in range(7)]
     write_trace(path, events + constraints + one_of_each(), Durability(chunk_bytes=512), streams=2)
     with TraceReader(path) as r:
@@ -117,7 +117,8 @@ def test_arrays_are_the_records_of_one_class(tmp_path):
         cons = np.concatenate(list(scan.arrays(r, Constraint)))
     decoded = sorted(events + [one_of_each()[1]], key=lambda e: (e.position.count, e.vcpu))
     rows = sorted(got.tolist(), key=lambda row: (row[4][0], row[0]))
-    assert rows == [(e.vcpu, e.old_state, e.new_state, e.gfn, tuple(e.position)) for e in decoded]
+    assert rows == [(e.vcpu, e.old_state, e.new_state, e.gfn, tuple(e.position), e.registers)
+                    for e in decoded]
     assert cons.dtype == Constraint.LAYOUT.dtype
     assert sorted(cons["position"]["count"].tolist()) == [*range(7), 11]  # 11: one_of_each()
 
@@ -152,7 +153,7 @@ def test_values_refuse_a_record_of_the_wrong_size_naming_its_chunk(tmp_path):
     path.write_bytes(assemble([(0, framed(HEADER) + short)]))
     with TraceReader(path) as r, pytest.raises(RecordError,
                                                match=r"chunk 0 at .*crew_event at \+0x.*: "
-                                                     r"expected a body of 40 bytes, got 32"):
+                                                     r"expected a body of 48 bytes, got 40"):
         list(scan.values(r, (CrewEvent,)))
 
 
@@ -183,4 +184,4 @@ def test_a_branch_trace_round_trips_with_rcx(tmp_path):
     names = Constraint.LAYOUT.flat_names
     assert got[3][1][names.index("after_position.rcx")] == 0x2FF
     assert events["position"]["rcx"].tolist() == [0x300, 0x2FF, 0x12]
-    assert stats.types[CrewEvent.TYPE] == [3, 3 * 48] and stats.types[Constraint.TYPE] == [1, 64]
+    assert stats.types[CrewEvent.TYPE] == [3, 3 * 56] and stats.types[Constraint.TYPE] == [1, 64]

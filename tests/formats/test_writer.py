@@ -44,7 +44,7 @@ def test_partial_until_closed_then_renamed(tmp_path):
     with TraceReader(path) as r:
         records = list(r.records())
         assert r.complete and not r.losses
-    assert records == [HEADER, crew_events(1)[0], EndOfTrace(EndReason.STOPPED, 2, len(framed(HEADER)) + 48)]
+    assert records == [HEADER, crew_events(1)[0], EndOfTrace(EndReason.STOPPED, 2, len(framed(HEADER)) + 56)]
 
 
 def test_refuses_to_overwrite(tmp_path):
@@ -75,9 +75,9 @@ def test_chunks_are_cut_by_size_at_record_boundaries(tmp_path):
     write_trace(path, crew_events(22), Durability(chunk_bytes=256))
     with TraceReader(path) as r:
         sizes = [(c.stream, len(c.data)) for c in r.chunks()]
-    # chunk 0 holds the header alone (flushed at open); 5 CREW events (48 bytes
+    # chunk 0 holds the header alone (flushed at open); 4 CREW events (56 bytes
     # each) fit in 256 bytes; the end_of_trace (32 bytes) comes last, alone.
-    assert sizes == [(0, len(framed(HEADER))), *[(0, 240)] * 4, (0, 96), (0, 32)]
+    assert sizes == [(0, len(framed(HEADER))), *[(0, 224)] * 5, (0, 112), (0, 32)]
 
 
 def test_chunks_are_cut_by_time(tmp_path):
@@ -169,7 +169,7 @@ def test_a_record_larger_than_a_chunk_gets_its_own(tmp_path):
     with TraceReader(path) as r:
         blocks = [len(c.data) for c in r.chunks()]
         assert big in list(r.records())
-    assert blocks == [len(framed(HEADER)), 48, 1016, 48, 32]
+    assert blocks == [len(framed(HEADER)), 56, 1016, 56, 32]
 
 
 def test_refusals(tmp_path):

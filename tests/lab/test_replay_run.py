@@ -6,8 +6,8 @@ through its rings (patches 0013-0014): every vCPU stopped at each of its
 crew_events' positions exactly, the access change made there once the
 constraints hold. The guest's own digest of its memory comes out as
 recorded, the race's included, which differs from run to run natively. A
-trace whose position was moved is a divergence reported at that position,
-and Xen carries on.
+trace whose position was moved, or whose register digest was changed, is a
+divergence reported at that position, and Xen carries on.
 """
 
 import json
@@ -111,6 +111,38 @@ def test_a_moved_position_is_a_divergence_reported_at_that_position(lab, recorde
             "it took a CREW fault where the trace has no change" in last), last
     assert "the last that matched: count" in last
     assert json.loads(result.stdout)["divergence"] == last.removeprefix("xenrr: ")
+    assert lab.run(["xl", "domid", cfg.stem]).returncode != 0, "the diverged domain is destroyed"
+    assert_xen_healthy(lab)
+
+
+def test_a_flipped_register_digest_is_a_divergence_at_that_event(lab, recorded):
+    """The registers replay finds at the event's position are the recording's, not the trace's."""
+    cfg, trace, _ = recorded
+    with TraceReader(trace) as reader:
+        records = list(reader.records())
+    events = [r for r in records if isinstance(r, CrewEvent) and r.vcpu == 0]
+    # Xen took the vCPU's registers at every position it reached.
+    assert all(e.registers for e in events[:-1]), "a crew_event without its register digest"
+    index = len(events) // 2
+    flipped = events[index]
+    tampered = trace_path(lab, "replay-run-registers")
+    with TraceWriter(tampered, header=records[0]) as writer:
+        for r in records[1:]:
+            if r is flipped:
+                r = r._replace(registers=r.registers ^ 1)
+            if not isinstance(r, EndOfTrace):
+                writer.write(r)
+    result, _ = replay(lab, cfg, tampered)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"xenrr: vCPU 0 diverged before its crew_event {index + 1} of {len(events)} at "
+        f"count {flipped.position.count} rip {flipped.position.rip:#x} rcx "
+        f"{flipped.position.rcx:#x}: its registers are not those recorded there (digest "
+        f"{flipped.registers:#018x}, recorded {flipped.registers ^ 1:#018x}) (at count "
+        f"{flipped.position.count} rip {flipped.position.rip:#x} rcx {flipped.position.rcx:#x}); "
+        f"the last that matched: count {events[index - 1].position.count} rip "
+        f"{events[index - 1].position.rip:#x} rcx {events[index - 1].position.rcx:#x}"), last
     assert lab.run(["xl", "domid", cfg.stem]).returncode != 0, "the diverged domain is destroyed"
     assert_xen_healthy(lab)
 

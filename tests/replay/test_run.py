@@ -100,17 +100,17 @@ def ring(data_pages=1):
 def test_the_writer_lays_out_entries_as_xen_reads_them_and_keeps_what_is_not_taken():
     buf = ring()
     w = RingWriter(buf, 0)
-    e = event(0, 5)
+    e = event(0, 5)._replace(registers=0x0123456789ABCDEF)
     assert w.put(7, CrewEvent.TYPE, body(e))
     assert struct.unpack_from("<Q", buf, 0)[0] == 0, "not published before publish()"
     w.publish()
-    assert struct.unpack_from("<Q", buf, 0)[0] == ENTRY.size + 40
-    assert ENTRY.unpack_from(buf, PAGE) == (7, CrewEvent.TYPE, 40)
-    assert CrewEvent.CODEC.decode(buf, PAGE + ENTRY.size, 40) == e
+    assert struct.unpack_from("<Q", buf, 0)[0] == ENTRY.size + 48
+    assert ENTRY.unpack_from(buf, PAGE) == (7, CrewEvent.TYPE, 48)
+    assert CrewEvent.CODEC.decode(buf, PAGE + ENTRY.size, 48) == e
     # Full: nothing Xen has not taken is overwritten.
     while w.put(8, CrewEvent.TYPE, body(e)):
         pass
-    assert w.room() < ENTRY.size + 40
+    assert w.room() < ENTRY.size + 48
     w.end()
     assert struct.unpack_from("<I", buf, FLAGS)[0] & lib.XEN_RR_RING_end
 
@@ -150,7 +150,8 @@ class FakeXen:
     def run_stop(self, domid, vcpu):
         total = self.entries[vcpu].events
         if self.hold and self.hold[0] == vcpu and self.applied[vcpu] == self.hold[1]:
-            return RunStop(self.hold[2], (0, 0, 0), (77, 0x4242, 0), 5, 1, self.applied[vcpu])
+            return RunStop(self.hold[2], (0, 0, 0), (77, 0x4242, 0), 5, 1, self.applied[vcpu],
+                           registers=0xABC)
         self.applied[vcpu] = min(total, self.applied[vcpu] + 1)
         return RunStop("running", (0, 0, 0), (0, 0, 0), 5, 1, self.applied[vcpu])
 
@@ -171,7 +172,7 @@ def test_the_rings_are_filled_and_ended_and_the_domain_started_once(tmp_path):
                         entries, start=lambda: started.append(1), ended=lambda: None)
     assert started == [1] and xen.kicks == 1
     assert (done.applied, done.totals, done.ended) == ([2, 2], [2, 2], None)
-    event_at, wait_at = ENTRY.size + 40, ENTRY.size + 16
+    event_at, wait_at = ENTRY.size + 48, ENTRY.size + 16
     first = [ENTRY.unpack_from(bufs[1], PAGE + off)[1]
              for off in (0, event_at, event_at + wait_at)]
     assert first == [CrewEvent.TYPE, ReplayWait.TYPE, CrewEvent.TYPE]
@@ -183,6 +184,8 @@ def test_the_rings_are_filled_and_ended_and_the_domain_started_once(tmp_path):
     ("missed", "its count passed the position without meeting its rip and rcx"),
     ("unlogged", "it took a CREW fault where the trace has no change"),
     ("bad_entry", "Xen found a malformed entry in its ring"),
+    ("registers", "its registers are not those recorded there (digest 0x0000000000000abc, "
+                  "recorded 0x0000000000000000)"),
 ])
 def test_a_held_vcpu_is_a_divergence_named_by_its_next_event(tmp_path, state, said):
     entries = two_vcpus(tmp_path)

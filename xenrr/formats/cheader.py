@@ -11,6 +11,7 @@ sides honest. Print it with:
 
 import textwrap
 
+from xenrr.formats import registers
 from xenrr.formats.derive import SCALARS, Layout, layout_of
 from xenrr.formats.enums import ACTOR_DEVICE_BASE, DIGEST_MEMORY, meaning
 from xenrr.formats.fileformat import REVISION
@@ -94,6 +95,23 @@ def _enums(records) -> list[str]:
     return lines
 
 
+def _register_digest() -> list[str]:
+    """The register digest's constants, and its registers in order as an X-macro."""
+    lines = _comment("The digest of a vCPU's general registers (crew_event's registers): "
+                     "FNV-1a over each register's 8 little-endian bytes, in the order of "
+                     "XENRR_REGS_DIGEST; of rflags only the bits of XENRR_REGS_RFLAGS_KEPT.", "")
+    lines += _define("XENRR_REGS_FNV_OFFSET", f"0x{registers.FNV_OFFSET:x}ULL")
+    lines += _define("XENRR_REGS_FNV_PRIME", f"0x{registers.FNV_PRIME:x}ULL")
+    lines += _define("XENRR_REGS_RFLAGS_KEPT", f"0x{registers.RFLAGS_KEPT:x}U",
+                     "status flags and DF")
+    lines += _define("XENRR_REGS_NONE", str(registers.NO_DIGEST), "no digest taken")
+    calls = [f"X({name})" for name in registers.REGISTERS]
+    body = textwrap.wrap(" ".join(calls), WIDTH - 6)
+    lines.append("#define XENRR_REGS_DIGEST(X) \\")
+    lines += [f"    {part} \\" for part in body[:-1]] + [f"    {body[-1]}", ""]
+    return lines
+
+
 def render() -> str:
     """The whole header, as the hypervisor patches carry it."""
     records = xen_records()
@@ -122,6 +140,7 @@ def render() -> str:
             ("XENRR_DIGEST_MEMORY", f"0x{DIGEST_MEMORY:x}U", "digest flags: mem_digest valid")):
         out += _define(name, value, comment)
     out.append("")
+    out += _register_digest()
     for cls in records:
         out += _define(f"XENRR_REC_TYPE_{cls.NAME.upper()}", f"0x{cls.TYPE:08x}U")
     out.append("")

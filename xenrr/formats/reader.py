@@ -172,8 +172,8 @@ class TraceReader:
             raise NotATraceError(f"{self.path}: not a xenrr trace (expected marker {FILE_MARKER:#x} "
                                  f"and ident {FILE_IDENT:#x}, got {marker:#x} and {ident:#x})")
         if 1 <= version < REVISION:
-            raise NotATraceError(f"{self.path}: trace format revision {version} predates the start "
-                                 f"state replay needs (revision {REVISION}): the trace must be "
+            raise NotATraceError(f"{self.path}: trace format revision {version} predates what "
+                                 f"replay needs (revision {REVISION}): the trace must be "
                                  "recorded again")
         if version != REVISION:
             raise NotATraceError(f"{self.path}: trace format revision {version} is not supported "

@@ -113,8 +113,11 @@ CrewEvent = define(REC_TYPE_CREW_EVENT, "CrewEvent", Struct(
     "reserved" / Padding(2),
     "gfn" / Int64ul * "guest frame number",
     "position" / POSITION * "the actor's position when the change took effect",
+    "registers" / Int64ul * "digest of the actor's general registers at that position "
+                            "(register_digest); 0 where none was taken",
 ), doc="A change of one actor's CREW access to one guest frame.",
    show="vcpu {vcpu} gfn {gfn:#x} {old_state}->{new_state} at {position}",
+   defaults={"registers": 0},
    origin="xen")
 
 Constraint = define(REC_TYPE_CONSTRAINT, "Constraint", Struct(
@@ -130,8 +133,11 @@ CrewPlace = define(REC_TYPE_CREW_PLACE, "CrewPlace", Struct(
     "vcpu" / Int32ul * "the vCPU the changes were forced on",
     "reserved" / Padding(4),
     "position" / POSITION * "the vCPU's position at which they took effect",
+    "registers" / Int64ul * "digest of the vCPU's general registers there; 0 where none was "
+                            "taken",
 ), doc="Where the changes forced on a vCPU since its last crew_place took effect (rings only).",
    show="vcpu {vcpu} forced changes at {position}",
+   defaults={"registers": 0},
    origin="xen")
 
 ReplayWait = define(REC_TYPE_REPLAY_WAIT, "ReplayWait", Struct(

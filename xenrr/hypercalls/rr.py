@@ -141,8 +141,10 @@ class RunStop(NamedTuple):
     freely), running, stopped (held at the target), missed (held where its
     count passed the target's without meeting its rip and rcx); under CREW
     replay also waiting (for another vCPU or for entries), unlogged (held
-    at a CREW fault the trace does not have) or bad_entry (held: its ring
-    held a malformed entry); applied counts the crew_events it applied.
+    at a CREW fault the trace does not have), bad_entry (held: its ring
+    held a malformed entry) or registers (held at its next crew_event's
+    position, its registers not those recorded there: `registers` is the
+    digest Xen found); applied counts the crew_events it applied.
     """
 
     state: str
@@ -151,6 +153,7 @@ class RunStop(NamedTuple):
     steps: int
     overflows: int
     applied: int = 0
+    registers: int = 0
 
 
 class RingInfo(NamedTuple):
@@ -451,7 +454,7 @@ class RrControl:
                        f"where domain {domid} vCPU {vcpu} is", RUN, fill, answer="run")
         return RunStop(RR_RUN.get(out.state, str(out.state)), (out.count, out.rip, out.rcx),
                        (out.at_count, out.at_rip, out.at_rcx), out.steps, out.overflows,
-                       out.applied)
+                       out.applied, out.registers)
 
     def kick(self, domid: int) -> None:
         """Tell Xen a replayed domain's rings have new entries: its waiting vCPUs look again."""

@@ -52,7 +52,8 @@ class Placer:
             raise RingProtocolError(f"crew_place of vCPU {place.vcpu} at {place.position}, "
                                     "but no change was forced on it")
         for slot in slots:
-            slot[0], slot[1] = slot[0]._replace(position=place.position), True
+            slot[0], slot[1] = slot[0]._replace(position=place.position,
+                                                registers=place.registers), True
 
     def _ready(self) -> list:
         held, out = self._held, []

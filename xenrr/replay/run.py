@@ -44,6 +44,7 @@ HELD = {
     "missed": "its count passed the position without meeting its rip and rcx",
     "unlogged": "it took a CREW fault where the trace has no change",
     "bad_entry": "Xen found a malformed entry in its ring",
+    "registers": "its registers are not those recorded there",
 }
 
 
@@ -113,8 +114,11 @@ def _report(vcpu: int, stop: RunStop, mine: VcpuEntries) -> str:
                 else "the end of its trace")
     last = (f"the last that matched: {_show(tuple(events[index - 1].position))}" if index
             else "none matched before")
-    return (f"vCPU {vcpu} diverged before {expected}: {HELD[stop.state]} (at "
-            f"{_show(stop.at)}); {last}")
+    held = HELD[stop.state]
+    if stop.state == "registers":
+        held += (f" (digest {stop.registers:#018x}, recorded "
+                 f"{events[index].registers:#018x})")
+    return f"vCPU {vcpu} diverged before {expected}: {held} (at {_show(stop.at)}); {last}"
 
 
 def _fill(writers: list[RingWriter], entries: list[VcpuEntries], cursors: list[int],
