@@ -4,7 +4,8 @@ Each workload runs natively NATIVE times (`xenrr lab domu`, the baseline,
 in the same boot), is recorded once by branch count, and replayed REPLAYS
 times with `xenrr replay`. Prints the distinct outcomes (the guest's digest
 of its shared memory) of the native runs, whether every replay printed the
-recorded one, each command's seconds from domain creation to its end
+recorded one and ended in the recorded end state (xenrr's final digests of
+memory and registers, compared by `xenrr replay`), each command's seconds from domain creation to its end
 (native mean, recording, replay mean: the replay's includes building the
 domain and proving its start) with replay's ratio to each, and for the
 replay proper (from the first instruction to the last crew_event, as
@@ -60,13 +61,15 @@ def main() -> int:
                              str(lab.share.in_dom0(rec.trace)), *PRESERVE], timeout=TIMEOUT)
                 console = lab.run(["cat", log]).stdout
                 lab.run(["xl", "destroy", cfg.stem])
-                if r.returncode != 0 or report.parse(console).digest != recorded:
+                summary = json.loads(r.stdout) if r.stdout.strip() else {}
+                if (r.returncode != 0 or report.parse(console).digest != recorded or
+                        summary.get("final") is None):
                     print(f"{name}: replay {n + 1}: exit {r.returncode}, outcome "
                           f"{report.parse(console).digest} for {recorded}: "
                           f"{r.stderr.strip()[-300:]}")
                     return 1
                 replay_s.append(r.elapsed)
-                run_s.append(max(json.loads(r.stdout)["seconds"], 1e-3))
+                run_s.append(max(summary["seconds"], 1e-3))
             seconds, run = mean(replay_s), mean(run_s)
             print(f"{name:>13} {len(outcomes):>3}/{natives:<2} {replays:>4}/{replays:<4} "
                   f"{mean(native_s):9.2f} {rec.result.elapsed:6.2f} {seconds:9.2f} "

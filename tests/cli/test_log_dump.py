@@ -56,7 +56,7 @@ def test_unknown_type(trace, capsys):
                                        "vcpu_state, end_of_trace, start_frames, xen_frame, start_contents, "
                                        "crew_event, "
                                        "constraint, crew_place, replay_wait, async_input, rdtsc, time_update, "
-                                       "dma, digest)\n")
+                                       "dma, digest, end_frames, end_registers)\n")
 
 
 def test_a_truncated_trace_dumps_what_it_can_then_says_what_was_lost(trace, capsys):

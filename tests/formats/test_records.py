@@ -149,7 +149,8 @@ def test_type_table_and_classes_agree():
     assert [cls.TYPE for cls in RECORD_CLASSES] == list(rec_type_to_str)
     assert BY_NAME == {rec_type_to_str[t]: cls for t, cls in BY_TYPE.items()}
     assert all(t & REC_TYPE_IDENT_MASK == REC_TYPE_IDENT for t in rec_type_to_str)
-    assert [cls.NAME for cls in RECORD_CLASSES if cls.OPTIONAL] == ["digest"]
+    assert [cls.NAME for cls in RECORD_CLASSES if cls.OPTIONAL] == ["digest", "end_frames",
+                                                                    "end_registers"]
 
 
 @pytest.mark.parametrize("cls", RECORD_CLASSES, ids=lambda c: c.NAME)

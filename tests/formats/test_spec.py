@@ -38,7 +38,10 @@ def test_the_catalogue_lists_every_record():
     assert "| `0x58520005` | `xen_frame` | no | 16 (framed 24) | toolstack |" in spec.catalogue()
     assert "| `0x58520013` | `replay_wait` | no | 16 (framed 24) | toolstack |" in spec.catalogue()
     assert "| `0x58520006` | `start_contents` | no | >= 8 | toolstack |" in spec.catalogue()
-    assert len(lines) == 2 + 15
+    assert "| `0xd8520041` | `end_frames` | yes | >= 16 | toolstack |" in spec.catalogue()
+    assert "| `0xd8520042` | `end_registers` | yes | 152 (framed 160) | toolstack |" in \
+        spec.catalogue()
+    assert len(lines) == 2 + 17
 
 
 def test_an_array_member_names_its_element_whose_table_the_document_has():

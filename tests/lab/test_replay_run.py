@@ -7,7 +7,9 @@ crew_events' positions exactly, the access change made there once the
 constraints hold. The guest's own digest of its memory comes out as
 recorded, the race's included, which differs from run to run natively. A
 trace whose position was moved, or whose register digest was changed, is a
-divergence reported at that position, and Xen carries on.
+divergence reported at that position, one without the constraints that
+order its vCPUs is held where the order breaks, and Xen carries on; a trace
+cut short is replayed as far as it goes, and said to be.
 """
 
 import json
@@ -76,6 +78,13 @@ def test_every_crew_event_is_applied_at_its_position_and_the_guest_computes_what
         assert replayed.passed, console
         assert (replayed.digest, replayed.result) == (recorded_report.digest,
                                                       recorded_report.result)
+        # xenrr's own digests of the end: every frame but the backends' rings, every vCPU's
+        # registers, as recorded.
+        final = summary["final"]
+        assert final["replayed"] == final["recorded"], final
+        assert len(final["recorded"]["registers"]) == len(totals)
+        assert sorted(f["what"] for f in final["left_out"]) == ["console ring", "xenstore ring"]
+        assert "the guest ended in the state recorded: memory " in result.stderr
     assert_xen_healthy(lab)
 
 
@@ -144,6 +153,51 @@ def test_a_flipped_register_digest_is_a_divergence_at_that_event(lab, recorded):
         f"the last that matched: count {events[index - 1].position.count} rip "
         f"{events[index - 1].position.rip:#x} rcx {events[index - 1].position.rcx:#x}"), last
     assert lab.run(["xl", "domid", cfg.stem]).returncode != 0, "the diverged domain is destroyed"
+    assert_xen_healthy(lab)
+
+
+def test_constraints_dropped_are_a_conflict_where_the_order_they_kept_breaks(lab, recorded):
+    """Without its constraints vCPU 1 gains frames vCPU 0 still has: held there, not raced."""
+    cfg, trace, recorded_report = recorded
+    if recorded_report.vcpus < 2:
+        pytest.skip("one vCPU: no constraints")
+    with TraceReader(trace) as reader:
+        records = list(reader.records())
+    dropped = [r for r in records if isinstance(r, Constraint) and r.vcpu == 1]
+    assert dropped, "the race orders vCPU 1 after vCPU 0"
+    tampered = trace_path(lab, "replay-run-unconstrained")
+    with TraceWriter(tampered, header=records[0]) as writer:
+        for r in records[1:]:
+            if not isinstance(r, EndOfTrace) and not (isinstance(r, Constraint) and r.vcpu == 1):
+                writer.write(r)
+    result, _ = replay(lab, cfg, tampered)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("xenrr: vCPU 1 diverged before its crew_event "), last
+    assert ("it would gain access to a frame that another vCPU still has (gfn 0x" in last
+            and "held by vCPU 0: the trace lacks the constraint that orders them)" in last), last
+    assert lab.run(["xl", "domid", cfg.stem]).returncode != 0, "the diverged domain is destroyed"
+    assert_xen_healthy(lab)
+
+
+def test_a_trace_cut_short_replays_what_it_holds_and_says_so(lab, recorded):
+    """A killed recorder's trace: replayed to its last complete chunk, then exit 1 naming it."""
+    cfg, trace, _ = recorded
+    data = trace.read_bytes()
+    cut = trace_path(lab, "replay-run-cut")
+    cut.write_bytes(data[:len(data) * 3 // 4])
+    with TraceReader(cut) as reader:
+        held = sum(e.events for e in vcpu_entries(reader, reader.header.vcpus))
+    result, _ = replay(lab, cfg, cut)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"xenrr: {lab.share.in_dom0(cut)}: "), last
+    assert "not closed: no footer (the recorder did not finish)" in last
+    assert last.endswith(f": replayed only the {held} crew_events it holds; the recording went "
+                         "on past them"), last
+    summary = json.loads(result.stdout)
+    assert summary["divergence"] is None and summary["damage"] in last
+    assert sum(summary["crew_events"].values()) == held
     assert_xen_healthy(lab)
 
 

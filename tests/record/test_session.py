@@ -15,7 +15,7 @@ from xenrr.domains import Domain
 from xenrr.domconfig import DomainConfig
 from xenrr.errors import UsageError
 from xenrr.formats import ConfigKind, EndReason, PositionMode, TraceReader
-from xenrr.hypercalls.errors import PositionModeError
+from xenrr.hypercalls.errors import NoSuchDomainError, PositionModeError
 from xenrr.hypercalls.rr import BRANCH_UNAVAILABLE, RrControl
 from xenrr.hypercalls.xenver import XenVersion
 from xenrr.record import recorder, session
@@ -89,6 +89,10 @@ class Target(FakeDomain):
         pass
 
 
+def gone(privcmd, domid):
+    raise NoSuchDomainError(f"no domain {domid}")
+
+
 @pytest.fixture
 def recording(monkeypatch, tmp_path):
     """record_domain against RrXen, rr_mode and the recorder's mode noted on the way."""
@@ -99,7 +103,7 @@ def recording(monkeypatch, tmp_path):
         seen["xen"] = positions
         yield Target(seen.get("entries", []))
 
-    def record(target, rings, writer, stop, progress=None, *, positions):
+    def record(target, rings, writer, stop, progress=None, *, positions, end_state):
         seen["recorder"] = positions
         writer.close(EndReason.SHUTDOWN)
         return EndReason.SHUTDOWN
@@ -150,8 +154,12 @@ def test_the_real_recorder_is_run_in_the_headers_mode(monkeypatch, recording):
     offers it, else in SYNC_ENTRY mode, and the header says which."""
     run, seen = recording
     monkeypatch.setattr(session, "record", recorder.record)
+    monkeypatch.setattr(session, "getdomaininfo", gone)
     seen["entries"] = [from_zero(as_record(e)) for e in racing_recording().events]
-    reason, header, _ = run(RrXen("available"), "auto")
+    reason, header, said = run(RrXen("available"), "auto")
     assert (reason, header.position_mode) == (EndReason.SHUTDOWN, PositionMode.BRANCH)
+    # Destroyed as it shut down: the trace has no end state, and the user is told why.
+    assert said == ["no end state kept: domain 5 was destroyed as it shut down "
+                    '(on_poweroff="preserve" keeps it, and replay can then compare its end)']
     reason, header, _ = run(RrXen("busy"), "auto")
     assert (reason, header.position_mode) == (EndReason.SHUTDOWN, PositionMode.SYNC_ENTRY)

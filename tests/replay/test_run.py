@@ -151,7 +151,7 @@ class FakeXen:
         total = self.entries[vcpu].events
         if self.hold and self.hold[0] == vcpu and self.applied[vcpu] == self.hold[1]:
             return RunStop(self.hold[2], (0, 0, 0), (77, 0x4242, 0), 5, 1, self.applied[vcpu],
-                           registers=0xABC)
+                           registers=0xABC, holder=0)
         self.applied[vcpu] = min(total, self.applied[vcpu] + 1)
         return RunStop("running", (0, 0, 0), (0, 0, 0), 5, 1, self.applied[vcpu])
 
@@ -186,6 +186,8 @@ def test_the_rings_are_filled_and_ended_and_the_domain_started_once(tmp_path):
     ("bad_entry", "Xen found a malformed entry in its ring"),
     ("registers", "its registers are not those recorded there (digest 0x0000000000000abc, "
                   "recorded 0x0000000000000000)"),
+    ("conflict", "it would gain access to a frame that another vCPU still has (gfn 0x10, "
+                 "held by vCPU 0: the trace lacks the constraint that orders them)"),
 ])
 def test_a_held_vcpu_is_a_divergence_named_by_its_next_event(tmp_path, state, said):
     entries = two_vcpus(tmp_path)

@@ -10,7 +10,8 @@ inspection. Otherwise Xen replays it under CREW, fed the trace through
 its rings (replay/run.py): every vCPU stopped at each of its crew_events'
 positions exactly, each access change made there once the constraints
 hold. Then the guest runs on to its end, which is compared with the
-recorded one. Replay exits 1 at the first divergence, with a report;
+recorded one: how it ended, and the state it ended in where the recording
+kept it (replay/end.py). Replay exits 1 at the first divergence, with a report;
 traces by synchronous entries are refused before the domain is built.
 """
 
@@ -25,10 +26,12 @@ import typer
 from xenrr.domains import Domain, destroy
 from xenrr.domconfig import DomainConfig
 from xenrr.errors import TraceError, XenrrError
-from xenrr.formats import EndOfTrace, EndReason, TraceReader
+from xenrr.formats import EndOfTrace, EndReason, TraceDamaged, TraceReader
+from xenrr.formats.endstate import left_out_listed, trace_end
 from xenrr.hypercalls.domctl import getdomaininfo, unpause_domain
 from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.hypercalls.privcmd import Privcmd
+from xenrr.replay.end import compare_end, final_digests
 from xenrr.replay.feed import vcpu_entries
 from xenrr.replay.run import (STALL_SECONDS, DivergenceError, Progress, check_replayable,
                               replay_rings, replay_trace)
@@ -77,8 +80,14 @@ def replay(
             if as_json and isinstance(e, DivergenceError):
                 print(json.dumps({"domid": domain.domid, "divergence": str(e)}))
             raise
+        # A killed recorder's trace replays to its last complete chunk, and no further.
+        damage = reader.damage()
+        summary["damage"] = None if damage is None else str(damage)
     if as_json:
         print(json.dumps(summary))
+    if damage is not None:
+        raise TraceDamaged(f"{damage}: replayed only the {sum(summary['crew_events'].values())} "
+                           "crew_events it holds; the recording went on past them")
     if console:
         os.execvp("xl", ["xl", "console", str(domain.domid)])
 
@@ -133,6 +142,7 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
     elif unreached:
         raise DivergenceError(f"the guest ended ({ending}) before applying {unreached} of its "
                               f"{sum(done.totals)} crew_events, where the recording did not end")
+    final = _compare_end(privcmd, domid, reader, ending, quiet)
     if not quiet:
         print(f"xenrr: replayed {sum(done.applied)} crew_events of {len(done.totals)} vCPUs "
               f"in {seconds:.1f} s"
@@ -142,8 +152,31 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
     return {"domid": domid,
             "crew_events": {str(v): a for v, a in enumerate(done.applied)},
             "unreached": unreached, "divergence": None, "single_steps": done.steps,
-            "counter_interrupts": done.overflows, "ended": ending,
+            "counter_interrupts": done.overflows, "ended": ending, "final": final,
             "seconds": round(seconds, 3)}
+
+
+def _compare_end(privcmd: Privcmd, domid: int, reader: TraceReader, ending: str | None,
+                 quiet: bool) -> dict | None:
+    """The recorded and replayed end states' digests once compared; None where either is
+    missing (said on stderr). A difference is a DivergenceError."""
+    recorded = trace_end(reader)
+    say = (lambda text: None) if quiet else (lambda text: print(f"xenrr: {text}", file=sys.stderr))
+    if ending is None:
+        return None
+    if recorded is None:
+        say("the recording kept no end state: the end is not compared")
+        return None
+    if ending == "destroyed":
+        say('the replayed domain was destroyed as it ended: its end is not compared '
+            '(on_poweroff="preserve" keeps it)')
+        return None
+    found = compare_end(privcmd, domid, recorded, ending)
+    left = ", ".join(f"pfn {f['pfn']:#x} (mfn {f['mfn']:#x}, {f['what']})"
+                     for f in left_out_listed(found))
+    say(f"the guest ended in the state recorded: memory {found.memory_digest():#018x}, the "
+        f"registers of {len(found.registers)} vCPUs" + (f"; left out: {left}" if left else ""))
+    return final_digests(recorded, found)
 
 
 def _wait_end(privcmd: Privcmd, domid: int) -> str:

@@ -34,9 +34,9 @@ from xenrr.formats.errors import (NotATraceError, RecordError, TraceDamaged, Tra
                                   UnknownRecordError)
 from xenrr.formats.reader import Chunk, Loss, TraceReader
 from xenrr.formats.records import (BY_NAME, BY_TYPE, RECORD_CLASSES, AsyncInput, Constraint,
-                                   CrewEvent, Digest, Dma, EndOfTrace, Position, Rdtsc,
-                                   StartContents, StartFrame, StartFrames, TimeUpdate, TraceHeader, VcpuState,
-                                   XenFrame)
+                                   CrewEvent, Digest, Dma, EndFrames, EndOfTrace, EndRegisters,
+                                   Position, Rdtsc, StartContents, StartFrame, StartFrames,
+                                   TimeUpdate, TraceHeader, VcpuState, XenFrame)
 from xenrr.formats.writer import Durability, TraceWriter
 
 __all__ = [
@@ -46,6 +46,6 @@ __all__ = [
     "NotATraceError", "RecordError", "TraceDamaged", "TraceWriteError", "UnknownRecordError",
     "Chunk", "Loss", "TraceReader", "Durability", "TraceWriter",
     "BY_NAME", "BY_TYPE", "RECORD_CLASSES", "AsyncInput", "Constraint", "CrewEvent", "Digest",
-    "Dma", "EndOfTrace", "Position", "Rdtsc", "StartContents", "StartFrame", "StartFrames", "TimeUpdate",
+    "Dma", "EndFrames", "EndOfTrace", "EndRegisters", "Position", "Rdtsc", "StartContents", "StartFrame", "StartFrames", "TimeUpdate",
     "TraceHeader", "VcpuState", "XenFrame",
 ]

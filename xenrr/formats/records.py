@@ -18,8 +18,10 @@ from xenrr.formats.derive import enum, named
 from xenrr.formats.enums import (ConfigKind, ContextFormat, CrewState, DmaKind, EndReason,
                                  GuestType, InputKind, PositionMode, XenFrameKind)
 from xenrr.formats.recordtype import define, value_class
+from xenrr.formats.registers import REGISTERS
 from xenrr.formats.rectypes import (REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE,
+                                    REC_TYPE_END_FRAMES, REC_TYPE_END_REGISTERS,
                                     REC_TYPE_REPLAY_WAIT,
                                     REC_TYPE_DIGEST, REC_TYPE_DMA,
                                     REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
@@ -80,15 +82,19 @@ EndOfTrace = define(REC_TYPE_END_OF_TRACE, "EndOfTrace", Struct(
    show="{reason} after {records} records, {bytes} bytes",
    origin="toolstack")
 
-StartFrames = define(REC_TYPE_START_FRAMES, "StartFrames", Struct(
-    "first_pfn" / Int64ul * "pfn of the first entry; the entries are for consecutive pfns",
-    "count" / Int32ul * "number of entries",
-    "reserved" / Padding(4),
-    "entries" / Array(this.count, START_FRAME) * "the frame and its digest at each pfn, "
-                                                 "from first_pfn up",
-), doc="The machine frames of a run of pfns and their contents' digests when recording started.",
-   show="pfns {first_pfn:#x}+{count}",
-   origin="toolstack")
+def _frames(rtype: int, class_name: str, when: str) -> type:
+    """A record of a run of pfns' frames and digests: start_frames, end_frames."""
+    return define(rtype, class_name, Struct(
+        "first_pfn" / Int64ul * "pfn of the first entry; the entries are for consecutive pfns",
+        "count" / Int32ul * "number of entries",
+        "reserved" / Padding(4),
+        "entries" / Array(this.count, START_FRAME) * "the frame and its digest at each pfn, "
+                                                     "from first_pfn up",
+    ), doc=f"The machine frames of a run of pfns and their contents' digests when {when}.",
+        show="pfns {first_pfn:#x}+{count}", origin="toolstack")
+
+
+StartFrames = _frames(REC_TYPE_START_FRAMES, "StartFrames", "recording started")
 
 StartContents = define(REC_TYPE_START_CONTENTS, "StartContents", Struct(
     "digest" / Int64ul * "the digest (see start_frames) of every start frame holding these bytes",
@@ -103,6 +109,17 @@ XenFrame = define(REC_TYPE_XEN_FRAME, "XenFrame", Struct(
     "mfn" / Int64ul * "its machine frame when recording started",
 ), doc="A page of Xen's the guest knows by number, and its frame when recording started.",
    show="{kind} {index} mfn {mfn:#x}",
+   origin="toolstack")
+
+EndFrames = _frames(REC_TYPE_END_FRAMES, "EndFrames", "recording ended (digest 0: left out)")
+
+EndRegisters = define(REC_TYPE_END_REGISTERS, "EndRegisters", Struct(
+    "vcpu" / Int32ul * "vCPU id",
+    "up" / Int32ul * "1 if the vCPU was up, 0 if it was down (its registers then zero)",
+    *(name / Int64ul * (f"{name} (of rflags the bits of RFLAGS_KEPT only)" if name == "rflags"
+                        else name) for name in REGISTERS),
+), doc="A vCPU's general registers when recording ended.",
+   show="vcpu {vcpu} up {up} rip {rip:#x} rsp {rsp:#x} rax {rax:#x}",
    origin="toolstack")
 
 CrewEvent = define(REC_TYPE_CREW_EVENT, "CrewEvent", Struct(
@@ -211,6 +228,6 @@ Digest = define(REC_TYPE_DIGEST, "Digest", Struct(
 
 RECORD_CLASSES = (TraceHeader, VcpuState, EndOfTrace, StartFrames, XenFrame, StartContents,
                   CrewEvent, Constraint, CrewPlace, ReplayWait, AsyncInput, Rdtsc, TimeUpdate,
-                  Dma, Digest)
+                  Dma, Digest, EndFrames, EndRegisters)
 BY_TYPE = {cls.TYPE: cls for cls in RECORD_CLASSES}
 BY_NAME = {cls.NAME: cls for cls in RECORD_CLASSES}

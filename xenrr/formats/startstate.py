@@ -34,19 +34,21 @@ def frame_digest(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
-def start_frames_records(mfns: Sequence[int], digests: Sequence[int]) -> list[StartFrames]:
+def start_frames_records(mfns: Sequence[int], digests: Sequence[int],
+                         cls: type = StartFrames) -> list:
     """The start_frames records of a domain whose pfn p has frame mfns[p] with digest digests[p].
 
     INVALID_MFN (digest 0) where the domain has no frame. Any sequences of
     ints (numpy arrays too); START_FRAMES_ENTRIES pfns per record, in pfn order.
+    cls=EndFrames: its end_frames records, which have the same layout.
     """
     if len(mfns) != len(digests):
-        raise RecordError(f"start_frames: {len(mfns)} mfns but {len(digests)} digests")
+        raise RecordError(f"{cls.NAME}: {len(mfns)} mfns but {len(digests)} digests")
     records = []
     for first in range(0, len(mfns), START_FRAMES_ENTRIES):
         last = first + START_FRAMES_ENTRIES
         entries = tuple(map(StartFrame, map(int, mfns[first:last]), map(int, digests[first:last])))
-        records.append(StartFrames(first_pfn=first, count=len(entries), entries=entries))
+        records.append(cls(first_pfn=first, count=len(entries), entries=entries))
     return records
 
 
@@ -64,18 +66,19 @@ def coverage_problem(covered: int, record: StartFrames) -> str | None:
     return None
 
 
-def gather_start_frames(records: Iterable[StartFrames]) -> tuple[list[int], list[int]]:
+def gather_start_frames(records: Iterable) -> tuple[list[int], list[int]]:
     """(mfns, digests), lists indexed by pfn, from a trace's start_frames records in trace order.
 
-    For instance from reader.records(frozenset({StartFrames.TYPE})). Records
-    that do not cover the pfns from 0 up once each, in order, or none at
-    all, are a RecordError saying in one line what is wrong.
+    For instance from reader.records(frozenset({StartFrames.TYPE})); or its
+    end_frames records. Records that do not cover the pfns from 0 up once
+    each, in order, or none at all, are a RecordError saying in one line
+    what is wrong.
     """
     mfns, digests = [], []
     for index, record in enumerate(records):
         problem = coverage_problem(len(mfns), record)
         if problem is not None:
-            raise RecordError(f"start_frames record {index}: {problem}")
+            raise RecordError(f"{record.NAME} record {index}: {problem}")
         mfns.extend(entry.mfn for entry in record.entries)
         digests.extend(entry.digest for entry in record.entries)
     if not mfns:

@@ -22,12 +22,14 @@ from xenrr.formats.records import BY_TYPE, POSITION
 from xenrr.formats.recordtype import RECORD_HEADER, padded
 from xenrr.formats.rectypes import (REC_OPTIONAL, REC_TYPE_ASYNC_INPUT, REC_TYPE_CONSTRAINT,
                                     REC_TYPE_CREW_EVENT, REC_TYPE_CREW_PLACE, REC_TYPE_DIGEST,
+                                    REC_TYPE_END_FRAMES, REC_TYPE_END_REGISTERS,
                                     REC_TYPE_REPLAY_WAIT,
                                     REC_TYPE_DMA, REC_TYPE_END_OF_TRACE, REC_TYPE_RDTSC,
                                     REC_TYPE_START_CONTENTS, REC_TYPE_START_FRAMES,
                                     REC_TYPE_TIME_UPDATE,
                                     REC_TYPE_TRACE_HEADER, REC_TYPE_VCPU_STATE,
                                     REC_TYPE_XEN_FRAME, type_name)
+from xenrr.formats.registers import REGISTERS, RFLAGS_KEPT
 from xenrr.formats.startstate import FRAME_BYTES, coverage_problem, frame_digest
 
 PAGE_SIZE = 4096
@@ -80,6 +82,7 @@ class _State:
         self.end = None       # where end_of_trace was, once seen
         self.lossy = False    # whether chunks before the current one were lost
         self.pfns = 0         # pfns the start_frames records so far cover, from 0
+        self.end_pfns = 0     # likewise for end_frames
         self.digests = set()  # the digests of the start frames so far
         self.contents = set()  # the digests start_contents records gave bytes for
         self.in_start = True  # until the first record that is not of the start state
@@ -134,15 +137,37 @@ def verify_end_of_trace(state: _State, r) -> None:
 def verify_start_frames(state: _State, r) -> None:
     """start_frames: the pfns from 0 up, once each, in order; no digest where there is no frame."""
     covered, state.pfns = state.pfns, max(state.pfns, r.first_pfn + r.count)
+    _frames_cover(covered, r, state.lossy)
+    state.digests.update(e.digest for e in r.entries if e.mfn != INVALID_MFN)
+
+
+def verify_end_frames(state: _State, r) -> None:
+    """end_frames: as start_frames."""
+    covered, state.end_pfns = state.end_pfns, max(state.end_pfns, r.first_pfn + r.count)
+    _frames_cover(covered, r, state.lossy)
+
+
+def verify_end_registers(state: _State, r) -> None:
+    """end_registers: a vCPU up (1) or down (0, its registers zero); of rflags the kept bits."""
+    _actor(state, "vcpu", r.vcpu, devices=False)
+    if r.up not in (0, 1):
+        raise Problem(f"up: expected 0 or 1, got {r.up}")
+    if not r.up and any(getattr(r, name) for name in REGISTERS):
+        raise Problem("up: 0, yet registers are given: expected zeros")
+    if r.rflags & ~RFLAGS_KEPT:
+        raise Problem(f"rflags: expected only bits of {RFLAGS_KEPT:#x}, got {r.rflags:#x}")
+
+
+def _frames_cover(covered: int, r, lossy: bool) -> None:
+    """start_frames, end_frames: the pfns from 0 up, once each; no digest where no frame."""
     problem = coverage_problem(covered, r)
     # a gap after lost chunks may be what they held: the losses say so
-    if problem is not None and not (state.lossy and r.first_pfn > covered):
+    if problem is not None and not (lossy and r.first_pfn > covered):
         raise Problem(problem)
     for pfn, entry in enumerate(r.entries, r.first_pfn):
         if entry.mfn == INVALID_MFN and entry.digest:
             raise Problem(f"entries: pfn {pfn:#x} has no frame: expected digest 0, "
                           f"got {entry.digest:#x}")
-    state.digests.update(e.digest for e in r.entries if e.mfn != INVALID_MFN)
 
 
 def verify_start_contents(state: _State, r) -> None:
@@ -243,6 +268,8 @@ VERIFIERS: dict[int, Callable[[_State, object], None]] = {
     REC_TYPE_END_OF_TRACE: verify_end_of_trace,
     REC_TYPE_START_FRAMES: verify_start_frames,
     REC_TYPE_START_CONTENTS: verify_start_contents,
+    REC_TYPE_END_FRAMES: verify_end_frames,
+    REC_TYPE_END_REGISTERS: verify_end_registers,
     REC_TYPE_CREW_EVENT: verify_crew_event,
     REC_TYPE_CONSTRAINT: verify_constraint,
     REC_TYPE_CREW_PLACE: verify_crew_place,

@@ -108,7 +108,7 @@ class TraceWriter:
             raise self._refusal(type(record))
         s = self._streams.get(stream) or self._open_stream(stream)
         size = codec.framed_size
-        if size:
+        if 0 < size <= self._chunk_bytes:   # else framed alone, as a variable-size one
             used = s.used
             if used + size > self._chunk_bytes:
                 self._cut(s)

@@ -240,7 +240,7 @@ struct xen_domctl_getvcpuinfo {
     uint32_t cpu;
 };
 
-#define XEN_RR_INTERFACE_VERSION 10
+#define XEN_RR_INTERFACE_VERSION 11
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2
@@ -294,6 +294,7 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_RR_RUN_bad_entry 5
 #define XEN_RR_RUN_waiting 6
 #define XEN_RR_RUN_registers 7
+#define XEN_RR_RUN_conflict 8
 
 struct xen_rr_info {
     uint32_t interface_version;
@@ -376,6 +377,8 @@ struct xen_rr_run {
     uint64_t overflows;
     uint64_t applied;
     uint64_t registers;
+    uint32_t holder;
+    uint32_t pad;
 };
 
 struct xen_rr_ring_header {

@@ -142,9 +142,11 @@ class RunStop(NamedTuple):
     count passed the target's without meeting its rip and rcx); under CREW
     replay also waiting (for another vCPU or for entries), unlogged (held
     at a CREW fault the trace does not have), bad_entry (held: its ring
-    held a malformed entry) or registers (held at its next crew_event's
+    held a malformed entry), registers (held at its next crew_event's
     position, its registers not those recorded there: `registers` is the
-    digest Xen found); applied counts the crew_events it applied.
+    digest Xen found) or conflict (held there: the event would give it
+    access that vCPU `holder` still has against CREW); applied counts the
+    crew_events it applied.
     """
 
     state: str
@@ -154,6 +156,7 @@ class RunStop(NamedTuple):
     overflows: int
     applied: int = 0
     registers: int = 0
+    holder: int = 0
 
 
 class RingInfo(NamedTuple):
@@ -454,7 +457,7 @@ class RrControl:
                        f"where domain {domid} vCPU {vcpu} is", RUN, fill, answer="run")
         return RunStop(RR_RUN.get(out.state, str(out.state)), (out.count, out.rip, out.rcx),
                        (out.at_count, out.at_rip, out.at_rcx), out.steps, out.overflows,
-                       out.applied, out.registers)
+                       out.applied, out.registers, out.holder)
 
     def kick(self, domid: int) -> None:
         """Tell Xen a replayed domain's rings have new entries: its waiting vCPUs look again."""

@@ -84,12 +84,15 @@ class _Pipeline:
 def record(target: RrDomain, rings: list[RingReader], writer: TraceWriter, stop: threading.Event,
            progress: Callable[[Progress], None] | None = None,
            clock: Callable[[], float] = time.monotonic, *,
-           positions: PositionMode) -> EndReason:
+           positions: PositionMode,
+           end_state: Callable[[EndReason], list] = lambda reason: []) -> EndReason:
     """Record until the domain ends or `stop` is set; close the trace; the reason it ended.
 
     `target` is the recorded domain (rrdomain.RrDomain: rrdomain.xen's, or a
     test double) and `rings` its rings; `positions` the mode Xen counts its
-    positions in, the one the trace's header says.
+    positions in, the one the trace's header says. `end_state` gives the
+    records of the state the domain ended in, written last, once everything
+    it logged is in the trace.
     """
     pipeline = _Pipeline(rings, writer, positions)
     last, last_entries = clock(), 0
@@ -110,6 +113,8 @@ def record(target: RrDomain, rings: list[RingReader], writer: TraceWriter, stop:
         else:
             reason = target.stop(pipeline.drain)
         pipeline.finish()
+        for r in end_state(reason):
+            writer.write(r)
     except BaseException:
         target.abandon()
         raise

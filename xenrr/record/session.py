@@ -20,11 +20,13 @@ from xenrr.domains import Domain
 from xenrr.domconfig import DomainConfig
 from xenrr.errors import UsageError
 from xenrr.formats import EndReason, GuestType, PositionMode, TraceHeader, TraceWriter
-from xenrr.hypercalls.errors import PositionModeError
+from xenrr.hypercalls.domctl import getdomaininfo
+from xenrr.hypercalls.errors import NoSuchDomainError, PositionModeError
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import POSITION_MODES, RrControl, RrInfo, branch_refusal
 from xenrr.hypercalls.xenver import xen_version
 from xenrr.record.recorder import Progress, record
+from xenrr.rrdomain.end import read_end
 from xenrr.rrdomain.start import read_start
 from xenrr.rrdomain.xen import XEN_POSITION_MODE, rr_mode
 
@@ -92,4 +94,22 @@ def record_domain(privcmd: Privcmd, domain: Domain, path: Path, config: DomainCo
             for start in read_start(privcmd, domain.domid, domain.info.nr_vcpus).records():
                 writer.write(start)
             target.go(leave_paused)
-            return record(target, target.rings, writer, stop, progress, positions=mode)
+            return record(target, target.rings, writer, stop, progress, positions=mode,
+                          end_state=lambda reason: _end_state(privcmd, domain, reason, say))
+
+
+def _end_state(privcmd: Privcmd, domain: Domain, reason: EndReason,
+               say: Callable[[str], None] | None) -> list:
+    """The records of the state the domain ended in, if it ended and is still there."""
+    if reason not in (EndReason.SHUTDOWN, EndReason.CRASHED):
+        return []
+    try:
+        info = getdomaininfo(privcmd, domain.domid)
+    except NoSuchDomainError:
+        info = None
+    if info is None or info.dying:
+        if say is not None:
+            say(f"no end state kept: domain {domain.domid} was destroyed as it shut down "
+                '(on_poweroff="preserve" keeps it, and replay can then compare its end)')
+        return []
+    return read_end(privcmd, domain.domid, domain.info.nr_vcpus).records()

@@ -45,6 +45,7 @@ HELD = {
     "unlogged": "it took a CREW fault where the trace has no change",
     "bad_entry": "Xen found a malformed entry in its ring",
     "registers": "its registers are not those recorded there",
+    "conflict": "it would gain access to a frame that another vCPU still has",
 }
 
 
@@ -118,6 +119,9 @@ def _report(vcpu: int, stop: RunStop, mine: VcpuEntries) -> str:
     if stop.state == "registers":
         held += (f" (digest {stop.registers:#018x}, recorded "
                  f"{events[index].registers:#018x})")
+    elif stop.state == "conflict":
+        held += (f" (gfn {events[index].gfn:#x}, held by vCPU {stop.holder}: the trace lacks "
+                 "the constraint that orders them)")
     return f"vCPU {vcpu} diverged before {expected}: {held} (at {_show(stop.at)}); {last}"
 
 

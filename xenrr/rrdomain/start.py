@@ -46,10 +46,11 @@ def guest_bytes(frame: bytes, page_type: int) -> bytes:
     return bytes(ours)
 
 
-def read_start(privcmd: Privcmd, domid: int, vcpus: int) -> StartState:
-    """The state of a paused PV domain: its frames read through foreign mappings."""
-    rr = RrControl(privcmd)
-    mfns = tuple(INVALID_MFN if m == lib.XEN_RR_NO_FRAME else m for m in rr.frames(domid))
+def read_memory(privcmd: Privcmd, domid: int) -> tuple[tuple[int, ...], tuple[int, ...], dict]:
+    """A paused PV domain's frames by pfn (INVALID_MFN where none), the digest of each
+    (0 where none), and the guest's bytes of each digest, read through foreign mappings."""
+    mfns = tuple(INVALID_MFN if m == lib.XEN_RR_NO_FRAME else m
+                 for m in RrControl(privcmd).frames(domid))
     present = [m for m in mfns if m != INVALID_MFN]
     types = page_types(privcmd, domid, present)
     found, contents = {}, {}
@@ -57,9 +58,14 @@ def read_start(privcmd: Privcmd, domid: int, vcpus: int) -> StartState:
         ours = guest_bytes(frame, kind)
         found[mfn] = digest = frame_digest(ours)
         contents.setdefault(digest, ours)
-    digests = tuple(found.get(m, 0) for m in mfns)
+    return mfns, tuple(found.get(m, 0) for m in mfns), contents
+
+
+def read_start(privcmd: Privcmd, domid: int, vcpus: int) -> StartState:
+    """The state of a paused PV domain: its frames read through foreign mappings."""
+    mfns, digests, contents = read_memory(privcmd, domid)
     contexts = tuple(getvcpucontext(privcmd, domid, v) or b"" for v in range(vcpus))
-    return StartState(mfns, digests, contexts, rr.shared_info(domid), contents)
+    return StartState(mfns, digests, contexts, RrControl(privcmd).shared_info(domid), contents)
 
 
 def write_contents(privcmd: Privcmd, domid: int, recorded: StartState,
