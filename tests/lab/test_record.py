@@ -109,8 +109,13 @@ def test_log_sharing_names_the_hottest_frames(recording):
 def test_a_killed_recorder_leaves_complete_chunks_that_verify(lab, small_cfg):
     trace = trace_path(lab, "killed")
     partial = trace.with_name(trace.name + ".partial")
+    # Killed once crew_events reached the file (its start state alone takes seconds to
+    # write), whatever chunk it was writing then.
+    partial_in_dom0 = lab.share.in_dom0(partial)
     script = (f"xenrr record -q -c {small_cfg} -o {lab.share.in_dom0(trace)} & pid=$!; "
-              "sleep 20; kill -9 $pid; wait $pid; xl destroy xenrr-guest")
+              "for i in $(seq 120); do sleep 1; "
+              f"xenrr log dump --type crew_event {partial_in_dom0} 2>/dev/null | grep -q . "
+              "&& break; done; sleep 3; kill -9 $pid; wait $pid; xl destroy xenrr-guest")
     lab.run(["sh", "-c", script], timeout=300)
     assert partial.exists() and not trace.exists()
     with TraceReader(partial) as reader:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.lab.dom0run import assert_xen_healthy, dom0_json
 from xenrr.formats import (Constraint, CrewEvent, EndOfTrace, Position, TraceReader,
-                           TraceWriter)
+                           TraceWriter, framing)
 from xenrr.lab import micro
 from xenrr.lab.micro import report
 from xenrr.lab.recording import PRESERVE, record_guest, trace_path
@@ -180,12 +180,48 @@ def test_constraints_dropped_are_a_conflict_where_the_order_they_kept_breaks(lab
     assert_xen_healthy(lab)
 
 
+def test_crew_events_of_two_vcpus_swapped_are_a_divergence_at_the_first(lab, recorded):
+    """vCPU 0's change given to vCPU 1 and vCPU 1's to vCPU 0: found where the first is due.
+
+    (Swapped where a constraint names them, the trace is refused before the domain is built:
+    the constraint names a position where that vCPU has no crew_event.)"""
+    cfg, trace, recorded_report = recorded
+    if recorded_report.vcpus < 2:
+        pytest.skip("one vCPU: nothing to swap with")
+    with TraceReader(trace) as reader:
+        records = list(reader.records())
+    mine = {v: [r for r in records if isinstance(r, CrewEvent) and r.vcpu == v] for v in (0, 1)}
+    # Two that no constraint names, so that the trace still reads as sound: only Xen can tell.
+    named = {p for r in records if isinstance(r, Constraint)
+             for p in ((r.vcpu, r.position), (r.after_vcpu, r.after_position))}
+    a, b = ([e for e in mine[v][len(mine[v]) // 2:] if (v, e.position) not in named][0]
+            for v in (0, 1))
+    swapped = {id(a): b._replace(vcpu=0), id(b): a._replace(vcpu=1)}
+    tampered = trace_path(lab, "replay-run-swapped")
+    with TraceWriter(tampered, header=records[0]) as writer:
+        for r in records[1:]:
+            if not isinstance(r, EndOfTrace):
+                writer.write(swapped.get(id(r), r))
+    result, _ = replay(lab, cfg, tampered)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    due = {0: (mine[0].index(a), b.position), 1: (mine[1].index(b), a.position)}
+    assert any(last.startswith(f"xenrr: vCPU {v} diverged before its crew_event {i + 1} of "
+                               f"{len(mine[v])} at count {p.count} rip {p.rip:#x}")
+               for v, (i, p) in due.items()), last
+    assert lab.run(["xl", "domid", cfg.stem]).returncode != 0, "the diverged domain is destroyed"
+    assert_xen_healthy(lab)
+
+
 def test_a_trace_cut_short_replays_what_it_holds_and_says_so(lab, recorded):
-    """A killed recorder's trace: replayed to its last complete chunk, then exit 1 naming it."""
+    """A killed recorder's trace: replayed to its last complete chunk, held there, exit 1."""
     cfg, trace, _ = recorded
-    data = trace.read_bytes()
+    with TraceReader(trace) as reader:
+        # The recorder killed while it wrote the last chunk that holds crew_events.
+        last = [c for c in reader.chunks()
+                if any(rtype == CrewEvent.TYPE for _, rtype, _ in framing.walk(c.data))][-1]
     cut = trace_path(lab, "replay-run-cut")
-    cut.write_bytes(data[:len(data) * 3 // 4])
+    cut.write_bytes(trace.read_bytes()[:last.offset + last.size // 2])
     with TraceReader(cut) as reader:
         held = sum(e.events for e in vcpu_entries(reader, reader.header.vcpus))
     result, _ = replay(lab, cfg, cut)
@@ -193,8 +229,8 @@ def test_a_trace_cut_short_replays_what_it_holds_and_says_so(lab, recorded):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"xenrr: {lab.share.in_dom0(cut)}: "), last
     assert "not closed: no footer (the recorder did not finish)" in last
-    assert last.endswith(f": replayed only the {held} crew_events it holds; the recording went "
-                         "on past them"), last
+    assert last.endswith(f": replayed only the {held} crew_events it holds, the domain left "
+                         "paused where they end; the recording went on past them"), last
     summary = json.loads(result.stdout)
     assert summary["divergence"] is None and summary["damage"] in last
     assert sum(summary["crew_events"].values()) == held

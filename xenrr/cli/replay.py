@@ -28,7 +28,7 @@ from xenrr.domconfig import DomainConfig
 from xenrr.errors import TraceError, XenrrError
 from xenrr.formats import EndOfTrace, EndReason, TraceDamaged, TraceReader
 from xenrr.formats.endstate import left_out_listed, trace_end
-from xenrr.hypercalls.domctl import getdomaininfo, unpause_domain
+from xenrr.hypercalls.domctl import getdomaininfo, pause_domain, unpause_domain
 from xenrr.hypercalls.errors import NoSuchDomainError
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.replay.end import compare_end, final_digests
@@ -80,14 +80,13 @@ def replay(
             if as_json and isinstance(e, DivergenceError):
                 print(json.dumps({"domid": domain.domid, "divergence": str(e)}))
             raise
-        # A killed recorder's trace replays to its last complete chunk, and no further.
-        damage = reader.damage()
-        summary["damage"] = None if damage is None else str(damage)
     if as_json:
-        print(json.dumps(summary))
-    if damage is not None:
-        raise TraceDamaged(f"{damage}: replayed only the {sum(summary['crew_events'].values())} "
-                           "crew_events it holds; the recording went on past them")
+        print(json.dumps({"damage": None, **summary}))
+    if summary.get("damage") is not None:
+        # A killed recorder's trace replays to its last complete chunk, and no further.
+        raise TraceDamaged(f"{summary['damage']}: replayed only the "
+                           f"{sum(summary['crew_events'].values())} crew_events it holds, the "
+                           "domain left paused where they end; the recording went on past them")
     if console:
         os.execvp("xl", ["xl", "console", str(domain.domid)])
 
@@ -108,6 +107,7 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
     for r in reader.records(frozenset({EndOfTrace.TYPE})):
         end = r.reason
     entries = vcpu_entries(reader, reader.header.vcpus)
+    damage = reader.damage()
     started = time.monotonic()
     shown = [0.0]
 
@@ -125,11 +125,18 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
     with replay_rings(privcmd, domid, reader.header.vcpus) as (rr, writers, events):
         done = replay_trace(rr, domid, writers, events, entries,
                             start=lambda: unpause_domain(privcmd, domid),
-                            ended=lambda: _ended(privcmd, domid), progress=show)
-        # Past its trace the guest runs on its own.
+                            ended=lambda: _ended(privcmd, domid), progress=show,
+                            whole=damage is None)
         if done.ended is None:
+            if damage is not None:   # held where what the trace holds ends
+                pause_domain(privcmd, domid)
+            # Past its trace the guest runs on its own.
             rr.disable(domid)
     seconds = time.monotonic() - started
+    if damage is not None:
+        return {"domid": domid, "crew_events": {str(v): a for v, a in enumerate(done.applied)},
+                "divergence": None, "damage": str(damage), "ended": done.ended,
+                "seconds": round(seconds, 3)}
     unreached = sum(done.totals) - sum(done.applied)
     ending = done.ended
     if end in (EndReason.SHUTDOWN, EndReason.CRASHED):

@@ -93,6 +93,7 @@ def record_domain(privcmd: Privcmd, domain: Domain, path: Path, config: DomainCo
                                                    info.interface_version, mode)) as writer:
             for start in read_start(privcmd, domain.domid, domain.info.nr_vcpus).records():
                 writer.write(start)
+            writer.flush()   # a chunk of its own: a recorder killed later still leaves it
             target.go(leave_paused)
             return record(target, target.rings, writer, stop, progress, positions=mode,
                           end_state=lambda reason: _end_state(privcmd, domain, reason, say))

@@ -151,15 +151,19 @@ def _wait(events: EventChannels, timeout: float) -> None:
 def replay_trace(rr: RrControl, domid: int, writers: list[RingWriter], events: EventChannels,
                  entries: list[VcpuEntries], start: Callable[[], None],
                  ended: Callable[[], str | None],
-                 progress: Callable[[Progress], None] = lambda p: None) -> Progress:
+                 progress: Callable[[Progress], None] = lambda p: None,
+                 whole: bool = True) -> Progress:
     """Feed the rings until every vCPU applied all its crew_events, or the guest ended.
 
     `start` lets the domain run once its rings hold their first entries.
     Raises DivergenceError for the first vCPU Xen holds, and when no vCPU
-    gets anywhere for STALL_SECONDS.
+    gets anywhere for STALL_SECONDS. A trace that is not `whole` (cut
+    short) does not end the rings: past what it holds a vCPU waits for
+    entries that will not come, rather than run on as if the recording had
+    ended there.
     """
     n = len(writers)
-    cursors, rings_ended = [0] * n, [False] * n
+    cursors, rings_ended = [0] * n, [not whole] * n
     done = Progress([0] * n, [e.events for e in entries])
     started = False
     last, deadline = None, time.monotonic() + STALL_SECONDS
