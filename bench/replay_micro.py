@@ -5,14 +5,14 @@ in the same boot), is recorded once by branch count, and replayed REPLAYS
 times with `xenrr replay`. Prints the distinct outcomes (the guest's digest
 of its shared memory) of the native runs, whether every replay printed the
 recorded one and ended in the recorded end state (xenrr's final digests of
-memory and registers, compared by `xenrr replay`), each command's seconds from domain creation to its end
-(native mean, recording, replay mean: the replay's includes building the
-domain and proving its start) with replay's ratio to each, and for the
-replay proper (from the first instruction to the last crew_event, as
-`xenrr replay --json` times it) its seconds, the crew_events replayed per
-second and the trace bytes read per second. Exits
-1 at the first replay that fails or prints another outcome. Needs root and
-a built hypervisor (make bench builds it).
+memory and registers, compared by `xenrr replay`), each command's seconds
+from domain creation to its end (native mean, recording, replay mean: the
+replay's includes building the domain and proving its start) with replay's
+ratio to each, and for the replay proper (from the first instruction to
+the last crew_event, as `xenrr replay --json` times it) its seconds, the
+crew_events replayed per second and the trace bytes read per second. Exits
+1 at the first replay that fails, prints another outcome or has no end
+state compared. Needs root and a built hypervisor (make bench builds it).
 """
 
 import json

@@ -11,8 +11,9 @@ its rings (replay/run.py): every vCPU stopped at each of its crew_events'
 positions exactly, each access change made there once the constraints
 hold. Then the guest runs on to its end, which is compared with the
 recorded one: how it ended, and the state it ended in where the recording
-kept it (replay/end.py). Replay exits 1 at the first divergence, with a report;
-traces by synchronous entries are refused before the domain is built.
+kept it (replay/end.py). Replay exits 1 at the first divergence, with a
+report; traces by synchronous entries are refused before the domain is
+built.
 """
 
 import json
@@ -81,8 +82,8 @@ def replay(
                 print(json.dumps({"domid": domain.domid, "divergence": str(e)}))
             raise
     if as_json:
-        print(json.dumps({"damage": None, **summary}))
-    if summary.get("damage") is not None:
+        print(json.dumps(summary))
+    if summary["damage"] is not None:
         # A killed recorder's trace replays to its last complete chunk, and no further.
         raise TraceDamaged(f"{summary['damage']}: replayed only the "
                            f"{sum(summary['crew_events'].values())} crew_events it holds, the "
@@ -160,7 +161,7 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
             "crew_events": {str(v): a for v, a in enumerate(done.applied)},
             "unreached": unreached, "divergence": None, "single_steps": done.steps,
             "counter_interrupts": done.overflows, "ended": ending, "final": final,
-            "seconds": round(seconds, 3)}
+            "damage": None, "seconds": round(seconds, 3)}
 
 
 def _compare_end(privcmd: Privcmd, domid: int, reader: TraceReader, ending: str | None,

@@ -46,6 +46,6 @@ __all__ = [
     "NotATraceError", "RecordError", "TraceDamaged", "TraceWriteError", "UnknownRecordError",
     "Chunk", "Loss", "TraceReader", "Durability", "TraceWriter",
     "BY_NAME", "BY_TYPE", "RECORD_CLASSES", "AsyncInput", "Constraint", "CrewEvent", "Digest",
-    "Dma", "EndFrames", "EndOfTrace", "EndRegisters", "Position", "Rdtsc", "StartContents", "StartFrame", "StartFrames", "TimeUpdate",
-    "TraceHeader", "VcpuState", "XenFrame",
+    "Dma", "EndFrames", "EndOfTrace", "EndRegisters", "Position", "Rdtsc", "StartContents",
+    "StartFrame", "StartFrames", "TimeUpdate", "TraceHeader", "VcpuState", "XenFrame",
 ]

@@ -33,7 +33,7 @@ def backend_frames(domid: int) -> dict[int, str]:
     return found
 
 
-def registers_of(context: bytes) -> dict[int, int]:
+def registers_of(context: bytes) -> dict[str, int]:
     """REGISTERS from a struct vcpu_guest_context of a 64-bit PV vCPU."""
     regs = ffi.from_buffer("struct vcpu_guest_context *", bytearray(context)).user_regs
     return {name: getattr(regs, name) for name in REGISTERS}
