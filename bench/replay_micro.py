@@ -26,7 +26,7 @@ from xenrr.lab.session import LabSession
 
 # (workload, vCPUs, native runs, replays)
 CASES = (("race", 2, 10, 10), ("race", 4, 3, 3), ("locked", 2, 3, 3),
-         ("pingpong", 2, 3, 3), ("falseshare", 2, 3, 3))
+         ("pingpong", 2, 3, 3), ("falseshare", 2, 3, 3), ("tsc", 2, 10, 3))
 TIMEOUT = 900
 
 

@@ -118,7 +118,7 @@ def test_a_moved_position_is_a_divergence_reported_at_that_position(lab, recorde
     # An increase is met by a CREW fault at the true rip, a reduction by a count passed.
     assert ("its count passed the position without meeting its rip and rcx" in last or
             "it took a CREW fault where the trace has no change" in last), last
-    assert "the last that matched: count" in last
+    assert "the last that matched: crew_event at count" in last
     assert json.loads(result.stdout)["divergence"] == last.removeprefix("xenrr: ")
     assert lab.run(["xl", "domid", cfg.stem]).returncode != 0, "the diverged domain is destroyed"
     assert_xen_healthy(lab)
@@ -150,7 +150,7 @@ def test_a_flipped_register_digest_is_a_divergence_at_that_event(lab, recorded):
         f"{flipped.position.rcx:#x}: its registers are not those recorded there (digest "
         f"{flipped.registers:#018x}, recorded {flipped.registers ^ 1:#018x}) (at count "
         f"{flipped.position.count} rip {flipped.position.rip:#x} rcx {flipped.position.rcx:#x}); "
-        f"the last that matched: count {events[index - 1].position.count} rip "
+        f"the last that matched: crew_event at count {events[index - 1].position.count} rip "
         f"{events[index - 1].position.rip:#x} rcx {events[index - 1].position.rcx:#x}"), last
     assert lab.run(["xl", "domid", cfg.stem]).returncode != 0, "the diverged domain is destroyed"
     assert_xen_healthy(lab)

@@ -8,7 +8,7 @@ import pytest
 from xenrr.errors import TraceError
 from xenrr.formats import (ConfigKind, Constraint, CrewEvent, CrewState, GuestType, Position,
                            PositionMode, TraceHeader, TraceReader, TraceWriter)
-from xenrr.formats.records import ReplayWait
+from xenrr.formats.records import Rdtsc, ReplayWait
 from xenrr.hypercalls.abi import ffi, lib
 from xenrr.hypercalls.privcmd import PAGE
 from xenrr.hypercalls.rr import RunStop
@@ -75,6 +75,28 @@ def test_each_vcpu_gets_its_events_in_order_each_after_its_constraints_counted_i
     assert (cut[0].events, cut[1].events) == (4, 3)
 
 
+def tsc(vcpu, count, value, rip=0x2000):
+    return Rdtsc(vcpu=vcpu, aux=0, tsc=value, position=at(count, rip=rip))
+
+
+def test_a_vcpus_tsc_reads_keep_their_place_among_its_events_and_wait_for_nothing(tmp_path):
+    records = [event(0, 5), tsc(1, 2, 0x111), tsc(0, 6, 0x222), event(1, 3, gfn=0x12),
+               Constraint(vcpu=1, after_vcpu=0, position=at(9), after_position=at(5)),
+               tsc(1, 8, 0x333), event(1, 9)]
+    with TraceReader(trace(tmp_path, records)) as reader:
+        cut = vcpu_entries(reader, 2)
+    assert cut[0].entries == [records[0], records[2]]
+    assert cut[1].entries == [records[1], records[3], ReplayWait(vcpu=1, after_vcpu=0, events=1),
+                              records[5], records[6]]
+    assert [(c.events, c.inputs) for c in cut] == [(1, 1), (2, 2)]
+
+
+def test_an_rdtsc_of_a_vcpu_the_trace_lacks_is_refused(tmp_path):
+    with TraceReader(trace(tmp_path, [tsc(2, 1, 5)])) as reader, \
+            pytest.raises(TraceError, match="an rdtsc of vCPU 2, but the trace has 2 vCPUs"):
+        vcpu_entries(reader, 2)
+
+
 def test_a_constraint_naming_no_logged_position_is_refused(tmp_path):
     records = [event(0, 5), Constraint(vcpu=1, after_vcpu=0, position=at(9),
                                        after_position=at(6)), event(1, 9)]
@@ -137,23 +159,31 @@ class Events:
 
 
 class FakeXen:
-    """get_stop as Xen answers it: each vCPU applies one more crew_event per look."""
+    """get_stop as Xen answers it: each vCPU takes one more crew_event or rdtsc per look,
+    unless held once it has taken `hold`'s count of entries."""
 
     def __init__(self, entries, hold=None):
         self.entries, self.hold = entries, hold
-        self.applied = [0] * len(entries)
+        self.taken = [0] * len(entries)
         self.kicks = 0
 
     def kick(self, domid):
         self.kicks += 1
 
+    def _counts(self, vcpu):
+        taken = [e for e in self.entries[vcpu].entries
+                 if type(e) is not ReplayWait][:self.taken[vcpu]]
+        return (sum(type(e) is CrewEvent for e in taken), sum(type(e) is Rdtsc for e in taken))
+
     def run_stop(self, domid, vcpu):
-        total = self.entries[vcpu].events
-        if self.hold and self.hold[0] == vcpu and self.applied[vcpu] == self.hold[1]:
-            return RunStop(self.hold[2], (0, 0, 0), (77, 0x4242, 0), 5, 1, self.applied[vcpu],
-                           registers=0xABC, holder=0)
-        self.applied[vcpu] = min(total, self.applied[vcpu] + 1)
-        return RunStop("running", (0, 0, 0), (0, 0, 0), 5, 1, self.applied[vcpu])
+        mine = self.entries[vcpu]
+        if self.hold and self.hold[0] == vcpu and self.taken[vcpu] == self.hold[1]:
+            applied, inputs = self._counts(vcpu)
+            return RunStop(self.hold[2], (0, 0, 0), (77, 0x4242, 0), 5, 1, applied,
+                           registers=0xABC, holder=0, inputs=inputs)
+        self.taken[vcpu] = min(mine.events + mine.inputs, self.taken[vcpu] + 1)
+        applied, inputs = self._counts(vcpu)
+        return RunStop("running", (0, 0, 0), (0, 0, 0), 5, 1, applied, inputs=inputs)
 
 
 def two_vcpus(tmp_path):
@@ -197,7 +227,32 @@ def test_a_held_vcpu_is_a_divergence_named_by_its_next_event(tmp_path, state, sa
                      start=lambda: None, ended=lambda: None)
     assert str(e.value) == (f"vCPU 1 diverged before its crew_event 2 of 2 at count 9 rip "
                             f"0x1000 rcx 0x0: {said} (at count 77 rip 0x4242 rcx 0x0); the "
-                            "last that matched: count 3 rip 0x1000 rcx 0x0")
+                            "last that matched: crew_event at count 3 rip 0x1000 rcx 0x0")
+
+
+def with_tsc(tmp_path):
+    records = [event(0, 5), tsc(1, 2, 0x111), event(1, 3, gfn=0x12), tsc(1, 4, 0x222)]
+    with TraceReader(trace(tmp_path, records)) as reader:
+        return vcpu_entries(reader, 2)
+
+
+def test_the_replay_ends_once_every_vcpu_took_its_tsc_reads_too(tmp_path):
+    entries = with_tsc(tmp_path)
+    done = replay_trace(FakeXen(entries), 5, [RingWriter(ring(), v) for v in range(2)],
+                        Events(), entries, start=lambda: None, ended=lambda: None)
+    assert (done.applied, done.inputs, done.input_totals) == ([1, 1], [0, 2], [0, 2])
+
+
+def test_a_tsc_read_the_trace_lacks_is_named_by_the_rdtsc_expected(tmp_path):
+    entries = with_tsc(tmp_path)
+    with pytest.raises(DivergenceError) as e:
+        replay_trace(FakeXen(entries, hold=(1, 2, "input")), 5,
+                     [RingWriter(ring(), v) for v in range(2)], Events(), entries,
+                     start=lambda: None, ended=lambda: None)
+    assert str(e.value) == ("vCPU 1 diverged before its rdtsc 2 of 2 at count 4 rip 0x2000 rcx "
+                            "0x0: it read the TSC where the trace has no rdtsc (at count 77 rip "
+                            "0x4242 rcx 0x0); the last that matched: crew_event at count 3 rip "
+                            "0x1000 rcx 0x0")
 
 
 def test_a_guest_that_ends_stops_the_feeding(tmp_path):
@@ -211,7 +266,7 @@ def test_a_guest_that_ends_stops_the_feeding(tmp_path):
 def test_a_replay_where_nothing_moves_is_given_up_on(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "STALL_SECONDS", 0.1)
     entries = two_vcpus(tmp_path)
-    with pytest.raises(DivergenceError, match=r"^no vCPU applied a crew_event in 0 s \(vCPU 0 "
+    with pytest.raises(DivergenceError, match=r"^no vCPU took an entry in 0 s \(vCPU 0 "
                                               r"waiting after 0 of 2, vCPU 1 running after 2 "):
         replay_trace(FakeXen(entries, hold=(0, 0, "waiting")), 5,
                      [RingWriter(ring(), v) for v in range(2)], Events(), entries,

@@ -136,9 +136,10 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
     seconds = time.monotonic() - started
     if damage is not None:
         return {"domid": domid, "crew_events": {str(v): a for v, a in enumerate(done.applied)},
-                "divergence": None, "damage": str(damage), "ended": done.ended,
-                "seconds": round(seconds, 3)}
-    unreached = sum(done.totals) - sum(done.applied)
+                "inputs": {str(v): a for v, a in enumerate(done.inputs)}, "divergence": None,
+                "damage": str(damage), "ended": done.ended, "seconds": round(seconds, 3)}
+    unreached = (sum(done.totals) - sum(done.applied)
+                 + sum(done.input_totals) - sum(done.inputs))
     ending = done.ended
     if end in (EndReason.SHUTDOWN, EndReason.CRASHED):
         ending = ending or _wait_end(privcmd, domid)
@@ -148,17 +149,19 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
                                   f"{sum(done.totals)} crew_events, then ended by {ending} "
                                   f"where the recording ended by {expected}")
     elif unreached:
-        raise DivergenceError(f"the guest ended ({ending}) before applying {unreached} of its "
-                              f"{sum(done.totals)} crew_events, where the recording did not end")
+        raise DivergenceError(f"the guest ended ({ending}) before taking {unreached} of its "
+                              f"{sum(done.totals)} crew_events and {sum(done.input_totals)} "
+                              "rdtscs, where the recording did not end")
     final = _compare_end(privcmd, domid, reader, ending, quiet)
     if not quiet:
-        print(f"xenrr: replayed {sum(done.applied)} crew_events of {len(done.totals)} vCPUs "
-              f"in {seconds:.1f} s"
+        print(f"xenrr: replayed {sum(done.applied)} crew_events and {sum(done.inputs)} TSC "
+              f"reads of {len(done.totals)} vCPUs in {seconds:.1f} s"
               + (f" ({unreached} logged at the end were not reached)" if unreached else "")
               + (f"; the guest ended ({ending}) as recorded" if ending else
                  "; the guest runs on"), file=sys.stderr)
     return {"domid": domid,
             "crew_events": {str(v): a for v, a in enumerate(done.applied)},
+            "inputs": {str(v): a for v, a in enumerate(done.inputs)},
             "unreached": unreached, "divergence": None, "single_steps": done.steps,
             "counter_interrupts": done.overflows, "ended": ending, "final": final,
             "damage": None, "seconds": round(seconds, 3)}

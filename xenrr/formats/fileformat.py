@@ -15,7 +15,7 @@ from construct import Int32ub, Int32ul, Int64ub, Int64ul, Padding, Struct
 
 from xenrr.formats.derive import layout_of, named
 
-REVISION = 6            # what writers write and readers read; crew_event's registers new in 6
+REVISION = 7            # what writers write and readers read; every TSC read logged from 7
 FILE_MARKER = 0xFFFFFFFFFFFFFFFF
 FILE_IDENT = 0x58525254  # "XRRT"
 OPT_BIG_ENDIAN = 0x1
@@ -27,8 +27,8 @@ MAX_CHUNK_RAW = 1 << 24  # a chunk's records never exceed 16 MiB: the reader's m
 FILE_HEADER = named("FileHeader", Struct(
     "marker" / Int64ub * "0xffffffffffffffff",
     "ident" / Int32ub * "0x58525254, \"XRRT\" in ASCII",
-    "version" / Int32ub * "format revision, 6",
-    "options" / Int32ub * "bit 0: everything after this header is big-endian (revisions 1-6: "
+    "version" / Int32ub * "format revision, 7",
+    "options" / Int32ub * "bit 0: everything after this header is big-endian (revisions 1-7: "
                           "always 0); bits 1-31 zero",
     "reserved" / Padding(4),
 ))

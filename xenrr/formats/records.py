@@ -182,7 +182,7 @@ Rdtsc = define(REC_TYPE_RDTSC, "Rdtsc", Struct(
     "vcpu" / Int32ul * "vCPU that read the time stamp counter",
     "aux" / Int32ul * "TSC_AUX value returned (rdtscp), else zero",
     "tsc" / Int64ul * "value returned",
-    "position" / POSITION * "the vCPU's position at the emulated instruction",
+    "position" / POSITION * "the vCPU's position before the instruction",
 ), doc="The value an emulated rdtsc or rdtscp returned.",
    show="vcpu {vcpu} tsc {tsc:#x} aux {aux} at {position}",
    origin="xen")

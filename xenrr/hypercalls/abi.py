@@ -240,7 +240,7 @@ struct xen_domctl_getvcpuinfo {
     uint32_t cpu;
 };
 
-#define XEN_RR_INTERFACE_VERSION 11
+#define XEN_RR_INTERFACE_VERSION 12
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2
@@ -295,6 +295,7 @@ struct xen_domctl_getvcpuinfo {
 #define XEN_RR_RUN_waiting 6
 #define XEN_RR_RUN_registers 7
 #define XEN_RR_RUN_conflict 8
+#define XEN_RR_RUN_input 9
 
 struct xen_rr_info {
     uint32_t interface_version;
@@ -379,6 +380,7 @@ struct xen_rr_run {
     uint64_t registers;
     uint32_t holder;
     uint32_t pad;
+    uint64_t inputs;
 };
 
 struct xen_rr_ring_header {

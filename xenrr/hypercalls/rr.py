@@ -145,8 +145,10 @@ class RunStop(NamedTuple):
     held a malformed entry), registers (held at its next crew_event's
     position, its registers not those recorded there: `registers` is the
     digest Xen found) or conflict (held there: the event would give it
-    access that vCPU `holder` still has against CREW); applied counts the
-    crew_events it applied.
+    access that vCPU `holder` still has against CREW) or input (held
+    before a read of the TSC where its next entry is not an rdtsc there);
+    applied counts the crew_events it applied, inputs the TSC values it
+    took from the trace.
     """
 
     state: str
@@ -157,6 +159,7 @@ class RunStop(NamedTuple):
     applied: int = 0
     registers: int = 0
     holder: int = 0
+    inputs: int = 0
 
 
 class RingInfo(NamedTuple):
@@ -457,7 +460,7 @@ class RrControl:
                        f"where domain {domid} vCPU {vcpu} is", RUN, fill, answer="run")
         return RunStop(RR_RUN.get(out.state, str(out.state)), (out.count, out.rip, out.rcx),
                        (out.at_count, out.at_rip, out.at_rcx), out.steps, out.overflows,
-                       out.applied, out.registers, out.holder)
+                       out.applied, out.registers, out.holder, out.inputs)
 
     def kick(self, domid: int) -> None:
         """Tell Xen a replayed domain's rings have new entries: its waiting vCPUs look again."""

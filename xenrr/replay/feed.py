@@ -1,7 +1,9 @@
 """The trace cut into each vCPU's entries for Xen's rings (replay under CREW, patch 0014).
 
 Xen replays a vCPU from its own ring: its crew_events in trace order, each
-after a replay_wait for every constraint that holds it back. Xen counts
+after a replay_wait for every constraint that holds it back, and among them
+the values its reads of the TSC returned (rdtsc records, patch 0019), which
+nothing waits for. Xen counts
 the crew_events each vCPU has applied, so a constraint "vCPU i does not
 pass q until vCPU j has passed p" becomes "i waits until j has applied n of
 its crew_events", n counting j's crew_events in trace order up to the last
@@ -13,11 +15,11 @@ one is before the constraint in trace order.
 from dataclasses import dataclass, field
 
 from xenrr.errors import TraceError
-from xenrr.formats import Constraint, CrewEvent, TraceReader
+from xenrr.formats import Constraint, CrewEvent, Rdtsc, TraceReader
 from xenrr.formats.records import ReplayWait
 from xenrr.formats.recordtype import RECORD_HEADER
 
-_RECORDS = frozenset({CrewEvent.TYPE, Constraint.TYPE})
+_RECORDS = frozenset({CrewEvent.TYPE, Constraint.TYPE, Rdtsc.TYPE})
 
 
 def body(record) -> bytes:
@@ -28,11 +30,12 @@ def body(record) -> bytes:
 
 @dataclass
 class VcpuEntries:
-    """One vCPU's ring entries, in order, and how many of them are crew_events."""
+    """One vCPU's ring entries, in order, and how many of them are crew_events and rdtscs."""
 
     vcpu: int
     entries: list = field(default_factory=list)
     events: int = 0
+    inputs: int = 0
 
 
 def vcpu_entries(reader: TraceReader, vcpus: int) -> list[VcpuEntries]:
@@ -48,6 +51,12 @@ def vcpu_entries(reader: TraceReader, vcpus: int) -> list[VcpuEntries]:
             mine.entries.append(r)
             mine.events += 1
             last_at[(r.vcpu, r.position)] = mine.events
+        elif type(r) is Rdtsc:
+            if r.vcpu >= vcpus:
+                raise TraceError(f"{reader.path}: an rdtsc of vCPU {r.vcpu}, but the trace "
+                                 f"has {vcpus} vCPUs")
+            out[r.vcpu].entries.append(r)
+            out[r.vcpu].inputs += 1
         else:
             if r.vcpu >= vcpus or r.after_vcpu >= vcpus:
                 raise TraceError(f"{reader.path}: a constraint between actors {r.vcpu:#x} and "

@@ -3,14 +3,16 @@
 Xen takes each vCPU's part of the trace from its ring (feed.py cuts it),
 runs the vCPU to each crew_event's position exactly, waits there for what
 the event's constraints name, and changes the vCPU's access as the event
-says (hypervisor-patches/0014). dom0 keeps the rings full, tells Xen when
-it wrote more (kick), and watches every vCPU (get_stop): the first one Xen
-holds (its count passed a position without meeting it, a CREW fault the
-trace does not have, a malformed entry) ends the replay with a report.
+says (hypervisor-patches/0014); a read of the TSC returns the value logged
+at its position (0019). dom0 keeps the rings full, tells Xen when it wrote
+more (kick), and watches every vCPU (get_stop): the first one Xen holds
+(its count passed a position without meeting it, a CREW fault or a TSC
+read the trace does not have, a malformed entry) ends the replay with a
+report.
 
 What is refused before anything runs: traces whose positions count
 synchronous entries, which cannot name a point between two of them.
-Asynchronous inputs (event upcalls, time) are not logged yet (issue 19): a
+Event upcalls and the time Xen publishes are not logged yet (issue 19): a
 guest that depends on them diverges, and the report says where.
 """
 
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xenrr.errors import XenrrError
-from xenrr.formats import CrewEvent, PositionMode, TraceHeader
+from xenrr.formats import CrewEvent, PositionMode, Rdtsc, TraceHeader
 from xenrr.hypercalls.abi import lib
 from xenrr.hypercalls.evtchn import EventChannels
 from xenrr.hypercalls.privcmd import Privcmd
@@ -46,6 +48,7 @@ HELD = {
     "bad_entry": "Xen found a malformed entry in its ring",
     "registers": "its registers are not those recorded there",
     "conflict": "it would gain access to a frame that another vCPU still has",
+    "input": "it read the TSC where the trace has no rdtsc",
 }
 
 
@@ -59,10 +62,13 @@ class ReplayRefusedError(XenrrError):
 
 @dataclass
 class Progress:
-    """How far the replay has come: crew_events applied of those logged, per vCPU."""
+    """How far the replay has come, per vCPU: crew_events applied and TSC values taken, of
+    those logged."""
 
     applied: list[int]
     totals: list[int]
+    inputs: list[int]
+    input_totals: list[int]
     steps: int = 0
     overflows: int = 0
     ended: str | None = None
@@ -103,24 +109,42 @@ def _show(p) -> str:
     return f"count {count} rip {rip:#x} rcx {rcx:#x}"
 
 
-def _events(mine: VcpuEntries) -> list:
-    return [e for e in mine.entries if type(e) is CrewEvent]
+_NAMES = {CrewEvent: "crew_event", Rdtsc: "rdtsc"}
+
+
+def _next(stop: RunStop, mine: VcpuEntries) -> tuple[int, object | None, object | None]:
+    """The index among its own kind, the entry itself and the last one taken, of the first
+    crew_event or rdtsc the vCPU has not taken."""
+    taken = {CrewEvent: 0, Rdtsc: 0}
+    done = {CrewEvent: stop.applied, Rdtsc: stop.inputs}
+    last = None
+    for e in mine.entries:
+        kind = type(e)
+        if kind not in taken:
+            continue
+        if taken[kind] == done[kind]:
+            return taken[kind], e, last
+        taken[kind] += 1
+        last = e
+    return 0, None, last
 
 
 def _report(vcpu: int, stop: RunStop, mine: VcpuEntries) -> str:
-    events = _events(mine)
-    index = stop.applied
-    expected = (f"its crew_event {index + 1} of {len(events)} at "
-                f"{_show(tuple(events[index].position))}" if index < len(events)
-                else "the end of its trace")
-    last = (f"the last that matched: {_show(tuple(events[index - 1].position))}" if index
-            else "none matched before")
+    index, entry, last = _next(stop, mine)
+    if entry is None:
+        expected = "the end of its trace"
+    else:
+        kind = type(entry)
+        total = mine.events if kind is CrewEvent else mine.inputs
+        expected = (f"its {_NAMES[kind]} {index + 1} of {total} at "
+                    f"{_show(tuple(entry.position))}")
+    last = (f"the last that matched: {_NAMES[type(last)]} at {_show(tuple(last.position))}"
+            if last is not None else "none matched before")
     held = HELD[stop.state]
     if stop.state == "registers":
-        held += (f" (digest {stop.registers:#018x}, recorded "
-                 f"{events[index].registers:#018x})")
+        held += f" (digest {stop.registers:#018x}, recorded {entry.registers:#018x})"
     elif stop.state == "conflict":
-        held += (f" (gfn {events[index].gfn:#x}, held by vCPU {stop.holder}: the trace lacks "
+        held += (f" (gfn {entry.gfn:#x}, held by vCPU {stop.holder}: the trace lacks "
                  "the constraint that orders them)")
     return f"vCPU {vcpu} diverged before {expected}: {held} (at {_show(stop.at)}); {last}"
 
@@ -153,7 +177,7 @@ def replay_trace(rr: RrControl, domid: int, writers: list[RingWriter], events: E
                  ended: Callable[[], str | None],
                  progress: Callable[[Progress], None] = lambda p: None,
                  whole: bool = True) -> Progress:
-    """Feed the rings until every vCPU applied all its crew_events, or the guest ended.
+    """Feed the rings until every vCPU took all its entries, or the guest ended.
 
     `start` lets the domain run once its rings hold their first entries.
     Raises DivergenceError for the first vCPU Xen holds, and when no vCPU
@@ -164,7 +188,7 @@ def replay_trace(rr: RrControl, domid: int, writers: list[RingWriter], events: E
     """
     n = len(writers)
     cursors, rings_ended = [0] * n, [not whole] * n
-    done = Progress([0] * n, [e.events for e in entries])
+    done = Progress([0] * n, [e.events for e in entries], [0] * n, [e.inputs for e in entries])
     started = False
     last, deadline = None, time.monotonic() + STALL_SECONDS
     kicked = time.monotonic()
@@ -188,21 +212,24 @@ def replay_trace(rr: RrControl, domid: int, writers: list[RingWriter], events: E
             if stop.state in HELD:
                 raise DivergenceError(_report(v, stop, entries[v]))
         done.applied = [s.applied for s in stops]
+        done.inputs = [s.inputs for s in stops]
         done.steps = sum(s.steps for s in stops)
         done.overflows = sum(s.overflows for s in stops)
         progress(done)
-        if done.applied == done.totals:
+        if done.applied == done.totals and done.inputs == done.input_totals:
             return done
         # Ended before this look: what it applied by then is all it did.
         done.ended = end
         if end is not None:
             return done
         now = time.monotonic()
-        if done.applied != last:
-            last, deadline, kicked = done.applied, now + STALL_SECONDS, now
+        if (done.applied, done.inputs) != last:
+            last, deadline, kicked = (done.applied, done.inputs), now + STALL_SECONDS, now
         elif now > deadline:
             waiting = ", ".join(f"vCPU {v} {s.state} after {s.applied} of {done.totals[v]}"
+                                + (f" (and {s.inputs} of {done.input_totals[v]} rdtsc)"
+                                   if done.input_totals[v] else "")
                                 for v, s in enumerate(stops))
-            raise DivergenceError(f"no vCPU applied a crew_event in {STALL_SECONDS:.0f} s "
+            raise DivergenceError(f"no vCPU took an entry in {STALL_SECONDS:.0f} s "
                                   f"({waiting})")
         _wait(events, 0.05)

@@ -8,7 +8,7 @@ from xenrr.lab.micro import workloads
 
 def test_the_issue_s_six_workloads_then_branches_in_order():
     assert [w.name for w in workloads.WORKLOADS] == [
-        "race", "locked", "pingpong", "falseshare", "private", "compute", "branches"]
+        "race", "locked", "pingpong", "falseshare", "private", "compute", "tsc", "branches"]
 
 
 def test_by_name_finds_a_workload():
@@ -19,7 +19,7 @@ def test_by_name_lists_the_choices_for_an_unknown_name():
     with pytest.raises(UsageError) as e:
         workloads.by_name("racy")
     assert str(e.value) == ("unknown micro-guest workload 'racy' (choose from race, "
-                            "locked, pingpong, falseshare, private, compute, "
+                            "locked, pingpong, falseshare, private, compute, tsc, "
                             "branches)")
 
 

@@ -44,6 +44,10 @@ WORKLOADS = (
     Workload("compute", 1, 10000000,
              "a long register-only arithmetic loop: a vCPU that rarely "
              "enters Xen"),
+    Workload("tsc", 1, 2000,
+             "each vCPU reads the TSC, spins as long as the value says and "
+             "increments a shared counter without atomics: the reads and the "
+             "counter depend on timing"),
     Workload("branches", 1, 100000,
              "each vCPU writes a page of its own, retires exactly "
              "iterations conditional branches, then writes a second page "

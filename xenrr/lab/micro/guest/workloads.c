@@ -382,6 +382,67 @@ static const char *branches_check(const struct run *run)
     return 0;
 }
 
+/*
+ * tsc: each vCPU reads the time stamp counter `iterations` times. What it
+ * reads decides how long it spins before the next read (up to 63 pauses)
+ * and goes into a digest of its own; every read is followed by a racy
+ * increment of one shared counter. Both the digests and the counter depend
+ * on when the vCPUs ran, so the outcome differs from run to run; a replay
+ * must give every read the value it had when recorded. A vCPU's TSC never
+ * goes back (Xen emulates it for a recorded domain).
+ */
+
+static struct {
+    volatile uint64_t digest[MICRO_MAX_VCPUS];
+    volatile uint64_t counter;
+} PAGE_ALIGNED tsc_page;
+
+static const struct region tsc_regions[] = {
+    { "reads", &tsc_page, 1, 0 },
+};
+
+static inline uint64_t read_tsc(void)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile ("rdtsc" : "=a" (lo), "=d" (hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static void tsc_run(const struct run *run, unsigned int vcpu)
+{
+    uint64_t h = FNV1A64_INIT, last = 0, i, t, spin;
+
+    for ( i = 0; i < run->iterations; i++ )
+    {
+        t = read_tsc();
+        if ( t < last )
+        {
+            workload_failed(vcpu, "the TSC went back");
+            return;
+        }
+        h = fnv1a64(h, &t, sizeof(t));
+        for ( spin = t & 63; spin; spin-- )
+            cpu_relax();
+        racy_increment(&tsc_page.counter);
+        last = t;
+    }
+    tsc_page.digest[vcpu] = h;
+}
+
+static const char *tsc_check(const struct run *run)
+{
+    uint64_t expected = run->iterations * run->nr_vcpus;
+    uint64_t counter = tsc_page.counter;
+
+    say("result reads=%016lx counter=%lu expected=%lu",
+        fnv1a64(FNV1A64_INIT, (const void *)tsc_page.digest,
+                sizeof(tsc_page.digest)), counter, expected);
+    if ( counter > expected || counter == 0 )
+        return "tsc counter out of range";
+    return 0;
+}
+
 #define WORKLOAD(name, min_vcpus, iterations) \
     { #name, min_vcpus, iterations, name##_regions, \
       ARRAY_SIZE(name##_regions), name##_run, name##_check },
