@@ -1,4 +1,4 @@
-"""Inputs from outside the guest in the patched hypervisor: every read of the TSC logged and replayed.
+"""Inputs from outside the guest in the patched hypervisor: every TSC read logged and replayed.
 
 The tsc micro-guest reads the TSC on each vCPU and lets the values decide
 its work and its outcome, which differs from run to run natively. Xen
@@ -13,14 +13,12 @@ import json
 import pytest
 
 from tests.lab.dom0run import assert_xen_healthy
-from xenrr.formats import CrewEvent, EndOfTrace, Rdtsc, TraceReader, TraceWriter
-from xenrr.lab import micro
+from tests.lab.replaying import record_micro, replay, rewrite
+from xenrr.formats import CrewEvent, Rdtsc, TraceReader
 from xenrr.lab.micro import report
-from xenrr.lab.recording import PRESERVE, record_guest, trace_path
 
 pytestmark = pytest.mark.lab
 
-TIMEOUT = 600
 VCPUS = 2
 ITERATIONS = 1000
 
@@ -28,23 +26,7 @@ ITERATIONS = 1000
 @pytest.fixture(scope="module")
 def recorded(lab):
     """The tsc micro-guest recorded by branch count: its config, trace and console report."""
-    cfg = micro.config("tsc", vcpus=VCPUS, iterations=ITERATIONS)
-    rec = record_guest(lab, cfg, f"replay-tsc-{VCPUS}v", timeout=TIMEOUT, guest=cfg.stem,
-                       options=("--positions", "branch"))
-    assert rec.result.returncode == 0, rec.result.stderr + rec.console
-    recorded = report.parse(rec.console)
-    assert recorded.passed, rec.console
-    return cfg, rec.trace, recorded
-
-
-def replay(lab, cfg, trace):
-    """`xenrr replay --json`, and what the guest printed on its console meanwhile."""
-    log = f"/var/log/xen/console/guest-{cfg.stem}.log"
-    lab.run(["sh", "-c", f": > {log}"])
-    result = lab.run(["xenrr", "replay", "--json", str(cfg), str(lab.share.in_dom0(trace)),
-                      *PRESERVE], timeout=TIMEOUT)
-    lab.run(["xl", "destroy", cfg.stem])
-    return result, lab.run(["cat", log]).stdout
+    return record_micro(lab, "tsc", VCPUS, f"replay-tsc-{VCPUS}v", iterations=ITERATIONS)
 
 
 def reads(trace) -> dict[int, list]:
@@ -89,11 +71,7 @@ def test_a_read_missing_from_the_trace_is_a_divergence_at_that_read(lab, recorde
     i = pairs[len(pairs) // 2]
     dropped, due = taken[i], taken[i + 1]
     index = mine.index(dropped)
-    tampered = trace_path(lab, "replay-tsc-dropped")
-    with TraceWriter(tampered, header=records[0]) as writer:
-        for r in records[1:]:
-            if r is not dropped and not isinstance(r, EndOfTrace):
-                writer.write(r)
+    tampered = rewrite(lab, records, "replay-tsc-dropped", lambda r: None if r is dropped else r)
     result, _ = replay(lab, cfg, tampered)
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]

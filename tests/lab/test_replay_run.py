@@ -17,20 +17,14 @@ import json
 import pytest
 
 from tests.lab.dom0run import assert_xen_healthy, dom0_json
-from xenrr.formats import (Constraint, CrewEvent, EndOfTrace, Position, TraceReader,
-                           TraceWriter, framing)
+from tests.lab.replaying import record_micro, replay, rewrite
+from xenrr.formats import Constraint, CrewEvent, Position, TraceReader, framing
 from xenrr.lab import micro
 from xenrr.lab.micro import report
-from xenrr.lab.recording import PRESERVE, record_guest, trace_path
+from xenrr.lab.recording import trace_path
 from xenrr.replay.feed import vcpu_entries
 
 pytestmark = pytest.mark.lab
-
-TIMEOUT = 600
-
-
-def console_log(cfg) -> str:
-    return f"/var/log/xen/console/guest-{cfg.stem}.log"
 
 
 @pytest.fixture(scope="module", params=[("branches", 1), ("race", 2)],
@@ -38,22 +32,7 @@ def console_log(cfg) -> str:
 def recorded(lab, request):
     """A micro-guest recorded by branch count: its config, trace and console report."""
     workload, vcpus = request.param
-    cfg = micro.config(workload, vcpus=vcpus)
-    rec = record_guest(lab, cfg, f"replay-run-{workload}-{vcpus}v", timeout=TIMEOUT,
-                       guest=cfg.stem, options=("--positions", "branch"))
-    assert rec.result.returncode == 0, rec.result.stderr + rec.console
-    recorded = report.parse(rec.console)
-    assert recorded.passed, rec.console
-    return cfg, rec.trace, recorded
-
-
-def replay(lab, cfg, trace):
-    """`xenrr replay --json`, and what the guest printed on its console meanwhile."""
-    lab.run(["sh", "-c", f": > {console_log(cfg)}"])
-    result = lab.run(["xenrr", "replay", "--json", str(cfg), str(lab.share.in_dom0(trace)),
-                      *PRESERVE], timeout=TIMEOUT)
-    lab.run(["xl", "destroy", cfg.stem])
-    return result, lab.run(["cat", console_log(cfg)]).stdout
+    return record_micro(lab, workload, vcpus, f"replay-run-{workload}-{vcpus}v")
 
 
 def events_per_vcpu(trace, vcpus):
@@ -97,19 +76,18 @@ def test_a_moved_position_is_a_divergence_reported_at_that_position(lab, recorde
     index = next(i for i, e in enumerate(events) if e.position == moved.position)
     wrong = Position(count=moved.position.count, rip=moved.position.rip + 1,
                      rcx=moved.position.rcx)
-    tampered = trace_path(lab, "replay-run-moved")
-    with TraceWriter(tampered, header=records[0]) as writer:
-        for r in records[1:]:
-            # The position moved everywhere the trace names it: only Xen can tell.
-            if isinstance(r, CrewEvent) and r.vcpu == 0 and r.position == moved.position:
-                r = r._replace(position=wrong)
-            elif isinstance(r, Constraint) and (r.vcpu, r.position) == (0, moved.position):
-                r = r._replace(position=wrong)
-            elif isinstance(r, Constraint) and (r.after_vcpu, r.after_position) == (
-                    0, moved.position):
-                r = r._replace(after_position=wrong)
-            if not isinstance(r, EndOfTrace):
-                writer.write(r)
+
+    def move(r):
+        # The position moved everywhere the trace names it: only Xen can tell.
+        if isinstance(r, CrewEvent) and r.vcpu == 0 and r.position == moved.position:
+            return r._replace(position=wrong)
+        if isinstance(r, Constraint) and (r.vcpu, r.position) == (0, moved.position):
+            return r._replace(position=wrong)
+        if isinstance(r, Constraint) and (r.after_vcpu, r.after_position) == (0, moved.position):
+            return r._replace(after_position=wrong)
+        return r
+
+    tampered = rewrite(lab, records, "replay-run-moved", move)
     result, _ = replay(lab, cfg, tampered)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
@@ -134,13 +112,8 @@ def test_a_flipped_register_digest_is_a_divergence_at_that_event(lab, recorded):
     assert all(e.registers for e in events[:-1]), "a crew_event without its register digest"
     index = len(events) // 2
     flipped = events[index]
-    tampered = trace_path(lab, "replay-run-registers")
-    with TraceWriter(tampered, header=records[0]) as writer:
-        for r in records[1:]:
-            if r is flipped:
-                r = r._replace(registers=r.registers ^ 1)
-            if not isinstance(r, EndOfTrace):
-                writer.write(r)
+    tampered = rewrite(lab, records, "replay-run-registers",
+                       lambda r: r._replace(registers=r.registers ^ 1) if r is flipped else r)
     result, _ = replay(lab, cfg, tampered)
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
@@ -165,11 +138,8 @@ def test_constraints_dropped_are_a_conflict_where_the_order_they_kept_breaks(lab
         records = list(reader.records())
     dropped = [r for r in records if isinstance(r, Constraint) and r.vcpu == 1]
     assert dropped, "the race orders vCPU 1 after vCPU 0"
-    tampered = trace_path(lab, "replay-run-unconstrained")
-    with TraceWriter(tampered, header=records[0]) as writer:
-        for r in records[1:]:
-            if not isinstance(r, EndOfTrace) and not (isinstance(r, Constraint) and r.vcpu == 1):
-                writer.write(r)
+    tampered = rewrite(lab, records, "replay-run-unconstrained",
+                       lambda r: None if isinstance(r, Constraint) and r.vcpu == 1 else r)
     result, _ = replay(lab, cfg, tampered)
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
@@ -197,11 +167,7 @@ def test_crew_events_of_two_vcpus_swapped_are_a_divergence_at_the_first(lab, rec
     a, b = ([e for e in mine[v][len(mine[v]) // 2:] if (v, e.position) not in named][0]
             for v in (0, 1))
     swapped = {id(a): b._replace(vcpu=0), id(b): a._replace(vcpu=1)}
-    tampered = trace_path(lab, "replay-run-swapped")
-    with TraceWriter(tampered, header=records[0]) as writer:
-        for r in records[1:]:
-            if not isinstance(r, EndOfTrace):
-                writer.write(swapped.get(id(r), r))
+    tampered = rewrite(lab, records, "replay-run-swapped", lambda r: swapped.get(id(r), r))
     result, _ = replay(lab, cfg, tampered)
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]

@@ -109,9 +109,6 @@ def _show(p) -> str:
     return f"count {count} rip {rip:#x} rcx {rcx:#x}"
 
 
-_NAMES = {CrewEvent: "crew_event", Rdtsc: "rdtsc"}
-
-
 def _next(stop: RunStop, mine: VcpuEntries) -> tuple[int, object | None, object | None]:
     """The index among its own kind, the entry itself and the last one taken, of the first
     crew_event or rdtsc the vCPU has not taken."""
@@ -136,9 +133,9 @@ def _report(vcpu: int, stop: RunStop, mine: VcpuEntries) -> str:
     else:
         kind = type(entry)
         total = mine.events if kind is CrewEvent else mine.inputs
-        expected = (f"its {_NAMES[kind]} {index + 1} of {total} at "
+        expected = (f"its {kind.NAME} {index + 1} of {total} at "
                     f"{_show(tuple(entry.position))}")
-    last = (f"the last that matched: {_NAMES[type(last)]} at {_show(tuple(last.position))}"
+    last = (f"the last that matched: {type(last).NAME} at {_show(tuple(last.position))}"
             if last is not None else "none matched before")
     held = HELD[stop.state]
     if stop.state == "registers":
