@@ -27,6 +27,10 @@ from xenrr.crew.positions import Ordinals, Unordered, position_mode as known_mod
 from xenrr.crew.protocol import ACCESS, Constraint, Frame, describe, unknown_state
 
 
+# Bits of an event's point left for its number among the events at its position.
+_EVENT_BITS = 24
+
+
 class ConstraintDeriver:
     """Feed it Xen's crew_events in seq order; it gives the records to write.
 
@@ -39,6 +43,32 @@ class ConstraintDeriver:
         self._clocks = VectorClocks()
         mode = known_mode(position_mode)
         self._ordinals = Ordinals() if mode == PositionMode.BRANCH else None
+        # BRANCH: actor -> (ordinal of its last event, its events at that ordinal)
+        self._at: dict[int, tuple[int, int]] = {}
+
+    def _event_at(self, actor: int, ordinal: int) -> int:
+        """The point of an actor's event among its events: its position's ordinal, then how
+        many of its events there came before it.
+
+        Several events at one position are the rule where Xen acts for a vCPU standing there
+        (a frame given up and taken back while it waits on a fault, events published there,
+        patch 0020). A constraint naming the position means the events there so far, as
+        replay counts them, so one kept for an earlier event there does not imply one for a
+        later event.
+        """
+        last, n = self._at.get(actor, (ordinal, -1))
+        n = n + 1 if last == ordinal else 0
+        self._at[actor] = (ordinal, n)
+        return (ordinal << _EVENT_BITS) | n
+
+    def _passed(self, src: int, src_at: int) -> int:
+        """What a constraint naming the position of src's event src_at has src pass: all its
+        events there so far (in SYNC_ENTRY mode, the position itself)."""
+        if self._ordinals is None or src >= ACTOR_DEVICE_BASE:
+            return src_at
+        ordinal = src_at >> _EVENT_BITS
+        last, n = self._at[src]
+        return (ordinal << _EVENT_BITS) | (n if last == ordinal else (1 << _EVENT_BITS) - 1)
 
     def feed(self, event: rec.CrewEvent) -> list:
         """The records to write for the next event: the constraints kept for it, then it.
@@ -55,7 +85,7 @@ class ConstraintDeriver:
                                 event.old_state, event.new_state) from None
         if branch:
             try:
-                at = self._ordinals.visit(actor, *position)
+                at = self._event_at(actor, self._ordinals.visit(actor, *position))
             except Unordered as e:
                 raise e.at(describe(actor, gfn, position)) from None
         else:
@@ -75,7 +105,7 @@ class ConstraintDeriver:
                           f"the order of its events), {actor_name(actor)} position {at} is "
                           f"{position}") from None
         for src, src_at in sources:
-            if self._clocks.keep(Constraint(src, src_at, actor, at)):
+            if self._clocks.keep(Constraint(src, self._passed(src, src_at), actor, at)):
                 out.append(rec.Constraint(vcpu=actor, after_vcpu=src, position=position,
                                           after_position=positions[(src, src_at)]))
         out.append(event)
