@@ -32,7 +32,7 @@ def test_iterations_go_on_the_command_line_and_into_the_name(cache):
 
 @pytest.mark.parametrize("args, message", [
     (("nosuch",), "unknown micro-guest workload 'nosuch' (choose from race, locked, "
-                  "pingpong, falseshare, private, compute, tsc, branches)"),
+                  "pingpong, falseshare, private, compute, tsc, branches, timers)"),
     (("race", 0), "a micro-guest has 1 to 4 vCPUs, not 0"),
     (("race", 5), "a micro-guest has 1 to 4 vCPUs, not 5"),
     (("pingpong", 1), "the pingpong workload needs at least 2 vCPUs"),

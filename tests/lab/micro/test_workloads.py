@@ -6,9 +6,10 @@ from xenrr.errors import UsageError
 from xenrr.lab.micro import workloads
 
 
-def test_the_issue_s_six_workloads_then_branches_in_order():
+def test_the_issue_s_six_workloads_then_branches_and_timers_in_order():
     assert [w.name for w in workloads.WORKLOADS] == [
-        "race", "locked", "pingpong", "falseshare", "private", "compute", "tsc", "branches"]
+        "race", "locked", "pingpong", "falseshare", "private", "compute", "tsc", "branches",
+        "timers"]
 
 
 def test_by_name_finds_a_workload():
@@ -20,7 +21,7 @@ def test_by_name_lists_the_choices_for_an_unknown_name():
         workloads.by_name("racy")
     assert str(e.value) == ("unknown micro-guest workload 'racy' (choose from race, "
                             "locked, pingpong, falseshare, private, compute, tsc, "
-                            "branches)")
+                            "branches, timers)")
 
 
 def test_c_header_has_one_x_macro_entry_per_workload():

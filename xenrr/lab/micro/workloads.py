@@ -52,6 +52,10 @@ WORKLOADS = (
              "each vCPU writes a page of its own, retires exactly "
              "iterations conditional branches, then writes a second page "
              "of its own: the branch count between the two writes is known"),
+    Workload("timers", 2, 2000,
+             "each vCPU takes timer ticks and IPIs through event channel "
+             "upcalls while it works, sends IPIs and blocks: the order the "
+             "events arrive in depends on timing"),
 )
 
 

@@ -32,12 +32,48 @@ static inline long hyp_shutdown(unsigned int reason)
                            (unsigned long)&arg, 0, 0, 0);
 }
 
+static inline long hyp_block(void)
+{
+    return micro_hypercall(__HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+}
+
+static inline long hyp_evtchn_op(int cmd, void *arg)
+{
+    return micro_hypercall(__HYPERVISOR_event_channel_op, cmd,
+                           (unsigned long)arg, 0, 0, 0);
+}
+
 static inline long hyp_evtchn_send(uint32_t port)
 {
     struct evtchn_send arg = { .port = port };
 
-    return micro_hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send,
-                           (unsigned long)&arg, 0, 0, 0);
+    return hyp_evtchn_op(EVTCHNOP_send, &arg);
+}
+
+/* The calling vCPU's event and failsafe callbacks; no syscall callback. */
+static inline long hyp_set_callbacks(const void *event, const void *failsafe)
+{
+    return micro_hypercall(__HYPERVISOR_set_callbacks, (unsigned long)event,
+                           (unsigned long)failsafe, 0, 0, 0);
+}
+
+/* The calling vCPU's one-shot timer at Xen system time timeout; 0 stops it. */
+static inline long hyp_set_timer_op(uint64_t timeout)
+{
+    return micro_hypercall(__HYPERVISOR_set_timer_op, timeout, 0, 0, 0, 0);
+}
+
+static inline long hyp_update_va_mapping(const volatile void *va, uint64_t pte,
+                                         unsigned long flags)
+{
+    return micro_hypercall(__HYPERVISOR_update_va_mapping, (unsigned long)va,
+                           pte, flags, 0, 0);
+}
+
+static inline long hyp_xen_version(void)
+{
+    return micro_hypercall(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0,
+                           0);
 }
 
 #endif /* MICRO_HYPERCALL_H */

@@ -1,6 +1,9 @@
 /* The workloads (see workloads.h and README.md for what each one shows). */
 #include "console.h"
+#include "events.h"
+#include "hypercall.h"
 #include "micro.h"
+#include "smp.h"
 #include "workloads.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -441,6 +444,245 @@ static const char *tsc_check(const struct run *run)
     if ( counter > expected || counter == 0 )
         return "tsc counter out of range";
     return 0;
+}
+
+/*
+ * timers: asynchronous inputs.  Each vCPU binds VIRQ_TIMER and an IPI port
+ * to itself (events.c), runs a 1 ms periodic timer and loops: a unit of
+ * work (TIMERS_WORK increments of its own counter, each a load, a spin and
+ * a store), every TIMERS_SEND_EVERY iterations an IPI to the next vCPU in
+ * the ring, every TIMERS_KICK_EVERY a one-shot timer set in the past (Xen
+ * fires VIRQ_TIMER as soon as it can), every TIMERS_WAIT_EVERY a wait,
+ * blocked in Xen, until the vCPU before it has come as far.  Its upcall
+ * hashes each event's kind with the iteration it came in, so the hash
+ * says when every event arrived and differs from run to run.  The
+ * counters must end at iterations x TIMERS_WORK: an upcall that lands
+ * between an increment's load and its store must give back every register
+ * it found.
+ *
+ * No vCPU reads Xen's clock (the pvclock, the wallclock): xenrr does not
+ * log them yet, and a value that decided a branch would make a replay
+ * diverge.
+ *
+ * Waiting cannot hang.  Before each IPI it sends, a vCPU publishes in the
+ * ring page how far it has come (TIMERS_DONE once it leaves its loop,
+ * followed by a last IPI), and TIMERS_SEND_EVERY divides TIMERS_WAIT_EVERY:
+ * a vCPU waits only for one that is behind it, so they cannot all wait at
+ * once, and the IPI that follows the progress it waits for wakes it.  It
+ * looks at that progress with its upcalls masked, so an IPI that comes
+ * after the look is pending and SCHEDOP_block returns at once.  Nothing
+ * else wakes it: Xen stops a vCPU's periodic timer while it is blocked.
+ */
+
+#define TIMERS_PERIOD_NS  1000000ull    /* the shortest period Xen takes */
+#define TIMERS_WORK       4
+#define TIMERS_SEND_EVERY 4
+#define TIMERS_KICK_EVERY 64
+#define TIMERS_WAIT_EVERY 16
+#define TIMERS_DONE       (~0ull)
+
+_Static_assert(TIMERS_WAIT_EVERY % TIMERS_SEND_EVERY == 0,
+               "a vCPU publishes its progress where it waits");
+
+enum { TIMERS_TICK, TIMERS_IPI };
+
+/* Each vCPU's page: its loop, its upcalls and what vCPU 0 checks. */
+static struct timers_vcpu {
+    volatile uint64_t iteration;    /* the loop's, read by the upcall */
+    volatile uint64_t counter;
+    volatile uint64_t hash;         /* of (kind, iteration) of each event */
+    volatile uint64_t ticks, ipis, blocks;
+    uint32_t timer_port, ipi_port;
+    long rc;                        /* of the first hypercall that failed */
+} PAGE_ALIGNED timers_vcpus[MICRO_MAX_VCPUS];
+
+/* What the vCPUs tell each other. */
+static struct {
+    uint32_t mapped;                /* vCPU 0 mapped the shared info page */
+    uint32_t turn;                  /* the vCPU whose turn it is to bind */
+    uint32_t bound;                 /* barrier: vCPUs done with setup */
+    uint32_t ipi_port[MICRO_MAX_VCPUS];
+    uint64_t progress[MICRO_MAX_VCPUS];
+} PAGE_ALIGNED timers_ring;
+
+static const struct region timers_regions[] = {
+    { "ring", &timers_ring, 1, 0 },
+    { "state", timers_vcpus, 1, 1 },
+};
+
+/* A hypercall's rc: nonzero fails the workload, the first one kept. */
+static int timers_failed(unsigned int vcpu, const char *why, long rc)
+{
+    if ( rc == 0 )
+        return 0;
+    if ( timers_vcpus[vcpu].rc == 0 )
+    {
+        timers_vcpus[vcpu].rc = rc;
+        workload_failed(vcpu, why);
+    }
+    return 1;
+}
+
+static void timers_event(unsigned int vcpu, uint32_t port)
+{
+    struct timers_vcpu *me = &timers_vcpus[vcpu];
+    unsigned int kind = port == me->ipi_port ? TIMERS_IPI : TIMERS_TICK;
+
+    if ( kind == TIMERS_IPI )
+        me->ipis++;
+    else
+        me->ticks++;
+    me->hash = me->hash * 31 + ((me->iteration << 1) | kind);
+}
+
+/*
+ * vCPU 0 maps the shared info page; each binds its ports in turn, vCPU
+ * order: which port a bind returns depends on the binds before it, which
+ * nothing would order otherwise (xenrr does not log the numbers Xen gives
+ * out). 1 if all went.
+ */
+static int timers_setup(unsigned int vcpu)
+{
+    struct timers_vcpu *me = &timers_vcpus[vcpu];
+    struct vcpu_set_periodic_timer period = { .period_ns = TIMERS_PERIOD_NS };
+    int bound;
+
+    if ( vcpu == 0 )
+    {
+        if ( timers_failed(vcpu, "mapping the shared info page failed",
+                           events_init()) )
+            return 0;
+        __atomic_store_n(&timers_ring.mapped, 1, __ATOMIC_RELEASE);
+    }
+    while ( !__atomic_load_n(&timers_ring.mapped, __ATOMIC_ACQUIRE) )
+    {
+        if ( workload_aborted() )
+            return 0;
+        cpu_relax();
+    }
+    while ( __atomic_load_n(&timers_ring.turn, __ATOMIC_ACQUIRE) != vcpu )
+    {
+        if ( workload_aborted() )
+            return 0;
+        cpu_relax();
+    }
+    bound = !timers_failed(vcpu, "HYPERVISOR_set_callbacks failed",
+                           events_register(vcpu, timers_event)) &&
+            !timers_failed(vcpu, "EVTCHNOP_bind_virq failed",
+                           events_bind_virq(vcpu, VIRQ_TIMER,
+                                            &me->timer_port)) &&
+            !timers_failed(vcpu, "EVTCHNOP_bind_ipi failed",
+                           events_bind_ipi(vcpu, &me->ipi_port));
+    /* The next vCPU's turn, whatever happened: none may wait for ever. */
+    __atomic_store_n(&timers_ring.turn, vcpu + 1, __ATOMIC_RELEASE);
+    if ( !bound )
+        return 0;
+    timers_ring.ipi_port[vcpu] = me->ipi_port;
+    return !timers_failed(vcpu, "VCPUOP_set_periodic_timer failed",
+                          hyp_vcpu_op(VCPUOP_set_periodic_timer, vcpu,
+                                      &period));
+}
+
+/* Publish how far vcpu has come, then wake the next vCPU: 1 on failure. */
+static int timers_send(unsigned int vcpu, uint32_t port, uint64_t progress)
+{
+    __atomic_store_n(&timers_ring.progress[vcpu], progress, __ATOMIC_RELEASE);
+    return timers_failed(vcpu, "EVTCHNOP_send failed", hyp_evtchn_send(port));
+}
+
+/* Wait until the vCPU before vcpu has come to iteration i: 1 on failure. */
+static int timers_wait(unsigned int vcpu, unsigned int prev, uint64_t i)
+{
+    for ( ;; )
+    {
+        events_disable(vcpu);
+        if ( __atomic_load_n(&timers_ring.progress[prev],
+                             __ATOMIC_ACQUIRE) >= i )
+        {
+            events_enable(vcpu);
+            return 0;
+        }
+        timers_vcpus[vcpu].blocks++;
+        if ( timers_failed(vcpu, "SCHEDOP_block failed", events_block(vcpu)) )
+            return 1;
+    }
+}
+
+static void timers_loop(const struct run *run, unsigned int vcpu)
+{
+    struct timers_vcpu *me = &timers_vcpus[vcpu];
+    unsigned int prev = (vcpu + run->nr_vcpus - 1) % run->nr_vcpus;
+    uint32_t next_ipi = timers_ring.ipi_port[(vcpu + 1) % run->nr_vcpus];
+    unsigned int j;
+    uint64_t i;
+
+    events_enable(vcpu);
+    for ( i = 1; i <= run->iterations && !workload_aborted(); i++ )
+    {
+        me->iteration = i;
+        for ( j = 0; j < TIMERS_WORK; j++ )
+            racy_increment(&me->counter);
+        if ( i % TIMERS_SEND_EVERY == 0 && timers_send(vcpu, next_ipi, i) )
+            break;
+        if ( i % TIMERS_KICK_EVERY == 0 &&
+             timers_failed(vcpu, "set_timer_op failed", hyp_set_timer_op(1)) )
+            break;
+        if ( i % TIMERS_WAIT_EVERY == 0 && timers_wait(vcpu, prev, i) )
+            break;
+    }
+    timers_send(vcpu, next_ipi, TIMERS_DONE);
+}
+
+/* Nothing may arrive after the workload: both timers off, upcalls masked. */
+static void timers_stop(unsigned int vcpu)
+{
+    timers_failed(vcpu, "VCPUOP_stop_periodic_timer failed",
+                  hyp_vcpu_op(VCPUOP_stop_periodic_timer, vcpu, 0));
+    timers_failed(vcpu, "set_timer_op failed", hyp_set_timer_op(0));
+    events_disable(vcpu);
+}
+
+static void timers_run(const struct run *run, unsigned int vcpu)
+{
+    int ready = timers_setup(vcpu);
+
+    /*
+     * Every vCPU comes, ready or not: the loop needs the next vCPU's port,
+     * and none may wait for one whose setup failed.
+     */
+    smp_barrier(&timers_ring.bound, run->nr_vcpus);
+    if ( !ready )
+        return;
+    if ( !workload_aborted() )
+        timers_loop(run, vcpu);
+    timers_stop(vcpu);
+}
+
+static const char *timers_check(const struct run *run)
+{
+    uint64_t hash = FNV1A64_INIT, ticks = 0, ipis = 0, h;
+    const char *why = 0;
+    unsigned int v;
+
+    for ( v = 0; v < run->nr_vcpus; v++ )
+    {
+        const struct timers_vcpu *t = &timers_vcpus[v];
+
+        say("result ticks%u=%lu ipis%u=%lu blocks%u=%lu rc%u=%ld", v,
+            t->ticks, v, t->ipis, v, t->blocks, v, t->rc);
+        h = t->hash;
+        hash = fnv1a64(hash, &h, sizeof(h));
+        ticks += t->ticks;
+        ipis += t->ipis;
+        if ( t->counter != run->iterations * TIMERS_WORK )
+            why = "a vCPU's counter differs from iterations x work";
+        else if ( !t->ticks )
+            why = "a vCPU took no timer tick";
+        else if ( !t->ipis )
+            why = "a vCPU received no IPI";
+    }
+    say("result hash=%016lx ticks=%lu ipis=%lu", hash, ticks, ipis);
+    return why;
 }
 
 #define WORKLOAD(name, min_vcpus, iterations) \

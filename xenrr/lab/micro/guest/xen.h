@@ -17,21 +17,35 @@
 #define XEN_ELFNOTE_GUEST_VERSION    7
 #define XEN_ELFNOTE_LOADER           8
 
-#ifndef __ASSEMBLER__
-
-#include <stdint.h>
-
 /* xen.h: hypercall numbers (the index of the 32-byte stub in the page). */
+#define __HYPERVISOR_set_callbacks   4
+#define __HYPERVISOR_update_va_mapping 14
+#define __HYPERVISOR_set_timer_op    15
+#define __HYPERVISOR_xen_version     17
 #define __HYPERVISOR_console_io      18
+#define __HYPERVISOR_iret            23
 #define __HYPERVISOR_vcpu_op         24
 #define __HYPERVISOR_sched_op        29
 #define __HYPERVISOR_event_channel_op 32
 
+#ifndef __ASSEMBLER__
+
+#include <stddef.h>
+#include <stdint.h>
+
 /* xen.h: HYPERVISOR_console_io commands. */
 #define CONSOLEIO_write              0
 
+/* xen.h: flags of HYPERVISOR_update_va_mapping. */
+#define UVMF_INVLPG                  2
+#define UVMF_ALL                     4
+
+/* version.h */
+#define XENVER_version               0
+
 /* sched.h */
 #define SCHEDOP_yield                0
+#define SCHEDOP_block                1
 #define SCHEDOP_shutdown             2
 #define SHUTDOWN_poweroff            0
 #define SHUTDOWN_crash               3
@@ -45,13 +59,34 @@ struct sched_shutdown {
 #define VCPUOP_up                    1
 #define VCPUOP_down                  2
 #define VCPUOP_is_up                 3
+#define VCPUOP_set_periodic_timer    6
+#define VCPUOP_stop_periodic_timer   7
+
+struct vcpu_set_periodic_timer {
+    uint64_t period_ns;
+};
 
 /* event_channel.h */
+#define EVTCHNOP_bind_virq           1
 #define EVTCHNOP_send                4
+#define EVTCHNOP_bind_ipi            7
+
+struct evtchn_bind_virq {
+    uint32_t virq, vcpu;
+    uint32_t port;                  /* out */
+};
 
 struct evtchn_send {
     uint32_t port;
 };
+
+struct evtchn_bind_ipi {
+    uint32_t vcpu;
+    uint32_t port;                  /* out */
+};
+
+/* xen.h: the per-vCPU virtual interrupt the guest binds. */
+#define VIRQ_TIMER                   0
 
 /* errno.h: the one error number the guest tells apart. */
 #define XEN_ENOENT                   2
@@ -128,6 +163,35 @@ struct start_info {
     uint64_t nr_p2m_frames;
 };
 _Static_assert(sizeof(struct start_info) == 1168, "start_info layout");
+
+/*
+ * xen.h and arch-x86/xen-x86_64.h: the shared info page and the vcpu_info
+ * of each of the first 32 vCPUs in it, with the 2-level event channel ABI
+ * (a pending and a mask bit per port, 64 words of each; a vCPU's
+ * evtchn_pending_sel says which words to scan).  Only the event parts are
+ * spelled out: the time parts (vcpu_info's pvclock, the wallclock after
+ * evtchn_mask) are Xen's readings of time, which the guest never reads, as
+ * xenrr does not log them.
+ */
+#define XEN_LEGACY_MAX_VCPUS         32
+#define EVTCHN_2L_WORDS              64
+
+struct vcpu_info {
+    uint8_t evtchn_upcall_pending;
+    uint8_t evtchn_upcall_mask;
+    uint64_t evtchn_pending_sel;
+    uint64_t arch_cr2, arch_pad;
+    uint8_t time[32];               /* struct vcpu_time_info */
+};
+_Static_assert(sizeof(struct vcpu_info) == 64, "vcpu_info layout");
+
+struct shared_info {
+    struct vcpu_info vcpu_info[XEN_LEGACY_MAX_VCPUS];
+    uint64_t evtchn_pending[EVTCHN_2L_WORDS];
+    uint64_t evtchn_mask[EVTCHN_2L_WORDS];
+};
+_Static_assert(offsetof(struct shared_info, evtchn_mask) == 2560,
+               "shared_info layout");
 
 /* io/console.h: the PV console ring shared with xenconsoled. */
 struct xencons_interface {
