@@ -35,7 +35,7 @@ def test_info(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert err == ""
     assert out == "".join(f"{k:<16} {v}\n" for k, v in [
-        ("trace", path), ("closed", True), ("revision", 7), ("size", path.stat().st_size),
+        ("trace", path), ("closed", True), ("revision", 8), ("size", path.stat().st_size),
         ("domid", 7), ("name", "guest"), ("vcpus", 2), ("guest_type", "PV"),
         ("xen_version", "4.17.5"), ("xenrr_interface", 1), ("position_mode", "SYNC_ENTRY"),
         ("start_time", "2023-11-14T22:13:20+00:00"), ("chunks", f.chunks), ("records", 18),
@@ -56,7 +56,7 @@ def test_info_json(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert err == "" and out.count("\n") == 1 and " " not in out.replace("guest\"", "")[:20]
     assert json.loads(out) == {
-        "trace": str(path), "closed": True, "revision": 7, "size": path.stat().st_size,
+        "trace": str(path), "closed": True, "revision": 8, "size": path.stat().st_size,
         "domid": 7, "name": "guest", "vcpus": 2, "guest_type": "PV", "xen_version": "4.17.5",
         "xenrr_interface": 1, "position_mode": "SYNC_ENTRY",
         "start_time": "2023-11-14T22:13:20+00:00", "chunks": f.chunks, "records": 18,
@@ -90,17 +90,17 @@ def test_info_says_what_the_config_is_and_shows_it(tmp_path, capsys, kind, confi
 
 
 @pytest.mark.parametrize("command", ["info", "dump", "stats", "verify", "sharing"])
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7])
 def test_a_trace_older_than_replay_needs_is_refused_in_one_line(tmp_path, capsys, command,
                                                                  version):
-    """Revisions 1 to 5 lack what replay needs: every log command says so, exit status 1."""
+    """Revisions 1 to 7 lack what replay needs: every log command says so, exit status 1."""
     path, _ = closed_trace(tmp_path)
     data = path.read_bytes()
     path.write_bytes(data[:12] + version.to_bytes(4, "big") + data[16:])
     assert main(["log", command, str(path)]) == 1
     assert capsys.readouterr() == (
         "", f"xenrr: {path}: trace format revision {version} predates what replay "
-            "needs (revision 7): the trace must be recorded again\n")
+            "needs (revision 8): the trace must be recorded again\n")
 
 
 def test_an_unclosed_trace(tmp_path, capsys):

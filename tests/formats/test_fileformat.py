@@ -14,7 +14,7 @@ def test_file_header_bytes():
     assert file_header() == bytes.fromhex(
         "ffffffffffffffff"  # marker
         "58525254"          # ident "XRRT" (big-endian)
-        "00000007"          # version 7
+        "00000008"          # version 8
         "00000000"          # options: little-endian contents
         "00000000"          # reserved
     )

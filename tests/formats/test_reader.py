@@ -45,10 +45,10 @@ def test_a_closed_trace_reads_whole(tmp_path):
     (b"", "not a xenrr trace (0 bytes, shorter than a file header)"),
     (b"x" * 30, "not a xenrr trace (expected marker 0xffffffffffffffff and ident 0x58525254, "
                 "got 0x7878787878787878 and 0x78787878)"),
-    (file_header()[:12] + bytes.fromhex("00000008") + bytes(8),
-     "trace format revision 8 is not supported (expected 7)"),
+    (file_header()[:12] + bytes.fromhex("00000009") + bytes(8),
+     "trace format revision 9 is not supported (expected 8)"),
     (file_header()[:12] + bytes.fromhex("00000000") + bytes(8),
-     "trace format revision 0 is not supported (expected 7)"),
+     "trace format revision 0 is not supported (expected 8)"),
     (file_header()[:16] + bytes.fromhex("00000001") + bytes(4), "big-endian traces are not supported"),
     (file_header()[:16] + bytes.fromhex("00000002") + bytes(4),
      "unknown options 0x2 or reserved bytes 00000000 set in the file header"),
@@ -84,7 +84,7 @@ def revision(data: bytes, version: int) -> bytes:
     return data[:12] + version.to_bytes(4, "big") + data[16:]
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7])
 def test_a_trace_older_than_replay_needs_is_refused_in_one_line(tmp_path, version):
     """Revision 6 traces lack the TSC's values, revision 5 crew_events have no register digest, revision 4 traces no start_contents,
     revision 3 no start_frames; revisions 1 and 2 had no rcx in positions either."""
@@ -95,7 +95,7 @@ def test_a_trace_older_than_replay_needs_is_refused_in_one_line(tmp_path, versio
     with pytest.raises(NotATraceError) as e:
         TraceReader(path)
     assert str(e.value) == (f"{path}: trace format revision {version} predates what replay "
-                            "needs (revision 7): the trace must be recorded again")
+                            "needs (revision 8): the trace must be recorded again")
 
 
 def test_positions_from_before_rcx_would_read_wrong(tmp_path):
@@ -112,7 +112,7 @@ def test_every_config_kind_reads_back(tmp_path, kind):
     header = HEADER._replace(config_kind=kind, config=f"the {kind.name} text\n")
     write_trace(path, EVENTS[:2], header=header)
     with TraceReader(path) as r:
-        assert r.version == 7
+        assert r.version == 8
         assert (r.header.config_kind, r.header.config) == (kind, f"the {kind.name} text\n")
         assert next(r.records()) == header
 

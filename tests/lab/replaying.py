@@ -1,5 +1,6 @@
 """What the replay lab tests share: a micro-guest recorded, a trace rewritten, a replay."""
 
+import json
 from collections.abc import Callable
 
 from xenrr.formats import EndOfTrace, TraceWriter
@@ -29,6 +30,20 @@ def replay(lab, cfg, trace):
                       *PRESERVE], timeout=TIMEOUT)
     lab.run(["xl", "destroy", cfg.stem])
     return result, lab.run(["cat", log]).stdout
+
+
+def replay_as_recorded(lab, cfg, trace, recorded) -> dict:
+    """Replay the trace, which must end as recorded: the guest's result and digest, and the
+    end state xenrr compares. Returns `--json`'s summary."""
+    result, console = replay(lab, cfg, trace)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["divergence"] is None and summary["unreached"] == 0, summary
+    replayed = report.parse(console)
+    assert replayed.passed, console
+    assert (replayed.digest, replayed.result) == (recorded.digest, recorded.result)
+    assert summary["final"]["replayed"] == summary["final"]["recorded"], summary["final"]
+    return summary
 
 
 def rewrite(lab, records: list, name: str, change: Callable):

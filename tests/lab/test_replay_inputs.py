@@ -8,14 +8,11 @@ guest computes what it recorded. A read the trace lacks is a divergence
 found at that read.
 """
 
-import json
-
 import pytest
 
 from tests.lab.dom0run import assert_xen_healthy
-from tests.lab.replaying import record_micro, replay, rewrite
-from xenrr.formats import CrewEvent, Rdtsc, TraceReader
-from xenrr.lab.micro import report
+from tests.lab.replaying import record_micro, replay, replay_as_recorded, rewrite
+from xenrr.formats import AsyncInput, CrewEvent, Rdtsc, TraceReader
 
 pytestmark = pytest.mark.lab
 
@@ -46,15 +43,11 @@ def test_every_read_of_the_tsc_is_logged_once_and_replayed_with_its_value(lab, r
     for mine in logged.values():
         values = [r.tsc for r in mine]
         assert values == sorted(values) and len(set(values)) == len(values), "a TSC went back"
-    result, console = replay(lab, cfg, trace)
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)
-    assert summary["divergence"] is None and summary["unreached"] == 0, summary
-    assert summary["inputs"] == {str(v): ITERATIONS for v in range(VCPUS)}
-    replayed = report.parse(console)
-    assert replayed.passed, console
-    assert (replayed.digest, replayed.result) == (recorded_report.digest, recorded_report.result)
-    assert summary["final"]["replayed"] == summary["final"]["recorded"], summary["final"]
+    summary = replay_as_recorded(lab, cfg, trace, recorded_report)
+    # Its reads, and the events dom0's console sent it (masked, but published: patch 0020).
+    with TraceReader(trace) as reader:
+        published = [r.vcpu for r in reader.records(frozenset({AsyncInput.TYPE}))]
+    assert summary["inputs"] == {str(v): ITERATIONS + published.count(v) for v in range(VCPUS)}
     assert_xen_healthy(lab)
 
 

@@ -8,7 +8,8 @@ import pytest
 from xenrr.errors import TraceError
 from xenrr.formats import (ConfigKind, Constraint, CrewEvent, CrewState, GuestType, Position,
                            PositionMode, TraceHeader, TraceReader, TraceWriter)
-from xenrr.formats.records import Rdtsc, ReplayWait
+from xenrr.formats.enums import InputKind
+from xenrr.formats.records import AsyncInput, Rdtsc, ReplayWait
 from xenrr.hypercalls.abi import ffi, lib
 from xenrr.hypercalls.privcmd import PAGE
 from xenrr.hypercalls.rr import RunStop
@@ -89,6 +90,24 @@ def test_a_vcpus_tsc_reads_keep_their_place_among_its_events_and_wait_for_nothin
     assert cut[1].entries == [records[1], records[3], ReplayWait(vcpu=1, after_vcpu=0, events=1),
                               records[5], records[6]]
     assert [(c.events, c.inputs) for c in cut] == [(1, 1), (2, 2)]
+
+
+def published(vcpu, count, kind=InputKind.EVTCHN_PENDING, data=b"\x04" + bytes(7)):
+    if kind in (InputKind.UPCALL, InputKind.WAKE):
+        data = b""
+    return AsyncInput(vcpu=vcpu, kind=kind, length=len(data), gfn=0x7f000, offset=0x800,
+                      position=at(count, rip=0x3000), data=data)
+
+
+def test_events_published_to_a_vcpu_keep_their_place_among_its_entries(tmp_path):
+    records = [event(0, 5), published(0, 5), published(0, 5, InputKind.UPCALL), tsc(1, 2, 7),
+               published(1, 4, InputKind.WAKE), event(1, 6, gfn=0x12)]
+    with TraceReader(trace(tmp_path, records)) as reader:
+        cut = vcpu_entries(reader, 2)
+    assert cut[0].entries == records[:3] and cut[1].entries == records[3:]
+    assert [(c.events, c.inputs) for c in cut] == [(1, 2), (1, 2)]
+    # A ring entry carries the record's body as it is: its bytes, not padded.
+    assert len(body(records[1])) == 48 + 8 and len(body(records[2])) == 48
 
 
 def test_an_rdtsc_of_a_vcpu_the_trace_lacks_is_refused(tmp_path):
@@ -173,7 +192,8 @@ class FakeXen:
     def _counts(self, vcpu):
         taken = [e for e in self.entries[vcpu].entries
                  if type(e) is not ReplayWait][:self.taken[vcpu]]
-        return (sum(type(e) is CrewEvent for e in taken), sum(type(e) is Rdtsc for e in taken))
+        return (sum(type(e) is CrewEvent for e in taken),
+                sum(type(e) in (Rdtsc, AsyncInput) for e in taken))
 
     def run_stop(self, domid, vcpu):
         mine = self.entries[vcpu]
@@ -253,6 +273,21 @@ def test_a_tsc_read_the_trace_lacks_is_named_by_the_rdtsc_expected(tmp_path):
                             "0x0: it read the TSC where the trace has no rdtsc (at count 77 rip "
                             "0x4242 rcx 0x0); the last that matched: crew_event at count 3 rip "
                             "0x1000 rcx 0x0")
+
+
+def test_a_vcpu_held_at_an_input_it_may_not_write_is_named_by_it(tmp_path):
+    records = [event(1, 3, gfn=0x12), tsc(1, 4, 0x222), published(1, 5)]
+    with TraceReader(trace(tmp_path, records)) as reader:
+        entries = vcpu_entries(reader, 2)
+    with pytest.raises(DivergenceError) as e:
+        replay_trace(FakeXen(entries, hold=(1, 2, "input")), 5,
+                     [RingWriter(ring(), v) for v in range(2)], Events(), entries,
+                     start=lambda: None, ended=lambda: None)
+    # Its inputs are of two kinds, counted together as Xen counts them.
+    assert str(e.value) == ("vCPU 1 diverged before its input 2 of 2, an async_input "
+                            "(evtchn_pending), at count 5 rip 0x3000 rcx 0x0: it may not write "
+                            "the input's frame there (gfn 0x7f000) (at count 77 rip 0x4242 rcx "
+                            "0x0); the last that matched: rdtsc at count 4 rip 0x2000 rcx 0x0")
 
 
 def test_a_guest_that_ends_stops_the_feeding(tmp_path):

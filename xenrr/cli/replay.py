@@ -26,7 +26,7 @@ import typer
 
 from xenrr.domains import Domain, destroy
 from xenrr.domconfig import DomainConfig
-from xenrr.errors import TraceError, XenrrError
+from xenrr.errors import TraceError
 from xenrr.formats import EndOfTrace, EndReason, TraceDamaged, TraceReader
 from xenrr.formats.endstate import left_out_listed, trace_end
 from xenrr.hypercalls.domctl import getdomaininfo, pause_domain, unpause_domain
@@ -131,8 +131,11 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
         if done.ended is None:
             if damage is not None:   # held where what the trace holds ends
                 pause_domain(privcmd, domid)
-            # Past its trace the guest runs on its own.
-            rr.disable(domid)
+            if damage is not None or end not in (EndReason.SHUTDOWN, EndReason.CRASHED):
+                # Past its trace the guest runs on its own.
+                rr.disable(domid)
+            # Otherwise the recording went on to the guest's end, and so does replay
+            # under rr: no live event reaches the guest, nor an upcall the trace lacks.
     seconds = time.monotonic() - started
     if damage is not None:
         return {"domid": domid, "crew_events": {str(v): a for v, a in enumerate(done.applied)},
@@ -151,11 +154,11 @@ def _replay(privcmd: Privcmd, domain: Domain, reader: TraceReader, quiet: bool) 
     elif unreached:
         raise DivergenceError(f"the guest ended ({ending}) before taking {unreached} of its "
                               f"{sum(done.totals)} crew_events and {sum(done.input_totals)} "
-                              "rdtscs, where the recording did not end")
+                              "inputs, where the recording did not end")
     final = _compare_end(privcmd, domid, reader, ending, quiet)
     if not quiet:
-        print(f"xenrr: replayed {sum(done.applied)} crew_events and {sum(done.inputs)} TSC "
-              f"reads of {len(done.totals)} vCPUs in {seconds:.1f} s"
+        print(f"xenrr: replayed {sum(done.applied)} crew_events and {sum(done.inputs)} inputs "
+              f"(TSC reads, events, upcalls) of {len(done.totals)} vCPUs in {seconds:.1f} s"
               + (f" ({unreached} logged at the end were not reached)" if unreached else "")
               + (f"; the guest ended ({ending}) as recorded" if ending else
                  "; the guest runs on"), file=sys.stderr)

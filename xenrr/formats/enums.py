@@ -48,6 +48,8 @@ class InputKind(IntEnum):
     UPCALL_PENDING = 2
     RUNSTATE = 3
     WALLCLOCK = 4
+    UPCALL = 5
+    WAKE = 6
 
 
 class DmaKind(IntEnum):
@@ -112,6 +114,8 @@ MEANING = {  # enum class -> member name -> what the value means
         "UPCALL_PENDING": "vcpu_info.evtchn_upcall_pending and pending_sel",
         "RUNSTATE": "the vCPU's registered runstate area",
         "WALLCLOCK": "shared_info wc_* fields",
+        "UPCALL": "an event upcall injected (a bounce frame to the guest's callback); no data",
+        "WAKE": "a vCPU that blocked (SCHEDOP_block, SCHEDOP_poll) resumed; no data",
     },
     DmaKind: {
         "GRANT_COPY": "GNTTABOP_copy into a guest frame",

@@ -15,7 +15,7 @@ from construct import Int32ub, Int32ul, Int64ub, Int64ul, Padding, Struct
 
 from xenrr.formats.derive import layout_of, named
 
-REVISION = 7            # what writers write and readers read; every TSC read logged from 7
+REVISION = 8            # what writers write and readers read; events logged at positions from 8
 FILE_MARKER = 0xFFFFFFFFFFFFFFFF
 FILE_IDENT = 0x58525254  # "XRRT"
 OPT_BIG_ENDIAN = 0x1

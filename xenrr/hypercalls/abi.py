@@ -240,7 +240,7 @@ struct xen_domctl_getvcpuinfo {
     uint32_t cpu;
 };
 
-#define XEN_RR_INTERFACE_VERSION 12
+#define XEN_RR_INTERFACE_VERSION 13
 #define XEN_DOMCTL_RR_OP_get_info 0
 #define XEN_DOMCTL_RR_OP_enable 1
 #define XEN_DOMCTL_RR_OP_disable 2

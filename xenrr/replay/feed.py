@@ -2,8 +2,9 @@
 
 Xen replays a vCPU from its own ring: its crew_events in trace order, each
 after a replay_wait for every constraint that holds it back, and among them
-the values its reads of the TSC returned (rdtsc records, patch 0019), which
-nothing waits for. Xen counts
+the values its reads of the TSC returned (rdtsc records, patch 0019) and
+the events Xen made visible to it and the upcalls it injected (async_input
+records, patch 0020), which nothing waits for. Xen counts
 the crew_events each vCPU has applied, so a constraint "vCPU i does not
 pass q until vCPU j has passed p" becomes "i waits until j has applied n of
 its crew_events", n counting j's crew_events in trace order up to the last
@@ -15,22 +16,25 @@ one is before the constraint in trace order.
 from dataclasses import dataclass, field
 
 from xenrr.errors import TraceError
-from xenrr.formats import Constraint, CrewEvent, Rdtsc, TraceReader
+from xenrr.formats import AsyncInput, Constraint, CrewEvent, Rdtsc, TraceReader
 from xenrr.formats.records import ReplayWait
 from xenrr.formats.recordtype import RECORD_HEADER
 
-_RECORDS = frozenset({CrewEvent.TYPE, Constraint.TYPE, Rdtsc.TYPE})
+_RECORDS = frozenset({CrewEvent.TYPE, Constraint.TYPE, Rdtsc.TYPE, AsyncInput.TYPE})
+_INPUTS = (Rdtsc, AsyncInput)
 
 
 def body(record) -> bytes:
-    """A fixed-size record's body, as a ring entry carries it."""
-    codec = type(record).CODEC
-    return codec.frame(record)[RECORD_HEADER.size:RECORD_HEADER.size + codec.size]
+    """A record's body, as a ring entry carries it: unpadded."""
+    framed = type(record).CODEC.frame(record)
+    _, length = RECORD_HEADER.unpack_from(framed)
+    return framed[RECORD_HEADER.size:RECORD_HEADER.size + length]
 
 
 @dataclass
 class VcpuEntries:
-    """One vCPU's ring entries, in order, and how many of them are crew_events and rdtscs."""
+    """One vCPU's ring entries, in order, and how many of them are crew_events and inputs
+    (rdtscs and async_inputs)."""
 
     vcpu: int
     entries: list = field(default_factory=list)
@@ -51,9 +55,9 @@ def vcpu_entries(reader: TraceReader, vcpus: int) -> list[VcpuEntries]:
             mine.entries.append(r)
             mine.events += 1
             last_at[(r.vcpu, r.position)] = mine.events
-        elif type(r) is Rdtsc:
+        elif type(r) in _INPUTS:
             if r.vcpu >= vcpus:
-                raise TraceError(f"{reader.path}: an rdtsc of vCPU {r.vcpu}, but the trace "
+                raise TraceError(f"{reader.path}: an {r.NAME} of vCPU {r.vcpu}, but the trace "
                                  f"has {vcpus} vCPUs")
             out[r.vcpu].entries.append(r)
             out[r.vcpu].inputs += 1

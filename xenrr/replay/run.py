@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xenrr.errors import XenrrError
-from xenrr.formats import CrewEvent, PositionMode, Rdtsc, TraceHeader
+from xenrr.formats import AsyncInput, CrewEvent, PositionMode, Rdtsc, TraceHeader
+from xenrr.formats.enums import InputKind
 from xenrr.hypercalls.abi import lib
 from xenrr.hypercalls.evtchn import EventChannels
 from xenrr.hypercalls.privcmd import Privcmd
@@ -50,6 +51,8 @@ HELD = {
     "conflict": "it would gain access to a frame that another vCPU still has",
     "input": "it read the TSC where the trace has no rdtsc",
 }
+# Xen holds a vCPU in state "input" at an async_input too: one it may not write.
+HELD_AT_ASYNC_INPUT = "it may not write the input's frame there"
 
 
 class DivergenceError(XenrrError):
@@ -62,8 +65,8 @@ class ReplayRefusedError(XenrrError):
 
 @dataclass
 class Progress:
-    """How far the replay has come, per vCPU: crew_events applied and TSC values taken, of
-    those logged."""
+    """How far the replay has come, per vCPU: crew_events applied and inputs (TSC values,
+    events, upcalls) taken, of those logged."""
 
     applied: list[int]
     totals: list[int]
@@ -109,21 +112,35 @@ def _show(p) -> str:
     return f"count {count} rip {rip:#x} rcx {rcx:#x}"
 
 
+# Xen counts crew_events applied, and inputs of either kind taken.
+_GROUP = {CrewEvent: CrewEvent, Rdtsc: Rdtsc, AsyncInput: Rdtsc}
+
+
 def _next(stop: RunStop, mine: VcpuEntries) -> tuple[int, object | None, object | None]:
-    """The index among its own kind, the entry itself and the last one taken, of the first
-    crew_event or rdtsc the vCPU has not taken."""
+    """The index among its own group (crew_events, inputs), the entry itself and the last one
+    taken, of the first crew_event or input the vCPU has not taken."""
     taken = {CrewEvent: 0, Rdtsc: 0}
     done = {CrewEvent: stop.applied, Rdtsc: stop.inputs}
     last = None
     for e in mine.entries:
-        kind = type(e)
-        if kind not in taken:
+        group = _GROUP.get(type(e))
+        if group is None:
             continue
-        if taken[kind] == done[kind]:
-            return taken[kind], e, last
-        taken[kind] += 1
+        if taken[group] == done[group]:
+            return taken[group], e, last
+        taken[group] += 1
         last = e
     return 0, None, last
+
+
+def _name(entry, mine: VcpuEntries) -> str:
+    """What the report calls the entry: its record's name, or "input, an <name>," where the
+    vCPU's inputs are of more than one kind (they are counted together)."""
+    kind = type(entry)
+    if kind is CrewEvent or all(type(e) is kind for e in mine.entries if type(e) in _GROUP
+                                and _GROUP[type(e)] is Rdtsc):
+        return kind.NAME
+    return "input"
 
 
 def _report(vcpu: int, stop: RunStop, mine: VcpuEntries) -> str:
@@ -133,12 +150,19 @@ def _report(vcpu: int, stop: RunStop, mine: VcpuEntries) -> str:
     else:
         kind = type(entry)
         total = mine.events if kind is CrewEvent else mine.inputs
-        expected = (f"its {kind.NAME} {index + 1} of {total} at "
+        name = _name(entry, mine)
+        what = "" if name == kind.NAME else f", an {kind.NAME}"
+        if kind is AsyncInput:
+            what += f" ({InputKind(entry.kind).name.lower()})"
+        what += "," if name != kind.NAME else ""
+        expected = (f"its {name} {index + 1} of {total}{what} at "
                     f"{_show(tuple(entry.position))}")
     last = (f"the last that matched: {type(last).NAME} at {_show(tuple(last.position))}"
             if last is not None else "none matched before")
     held = HELD[stop.state]
-    if stop.state == "registers":
+    if stop.state == "input" and type(entry) is AsyncInput:
+        held = f"{HELD_AT_ASYNC_INPUT} (gfn {entry.gfn:#x})"
+    elif stop.state == "registers":
         held += f" (digest {stop.registers:#018x}, recorded {entry.registers:#018x})"
     elif stop.state == "conflict":
         held += (f" (gfn {entry.gfn:#x}, held by vCPU {stop.holder}: the trace lacks "
@@ -224,7 +248,7 @@ def replay_trace(rr: RrControl, domid: int, writers: list[RingWriter], events: E
             last, deadline, kicked = (done.applied, done.inputs), now + STALL_SECONDS, now
         elif now > deadline:
             waiting = ", ".join(f"vCPU {v} {s.state} after {s.applied} of {done.totals[v]}"
-                                + (f" (and {s.inputs} of {done.input_totals[v]} rdtsc)"
+                                + (f" (and {s.inputs} of {done.input_totals[v]} inputs)"
                                    if done.input_totals[v] else "")
                                 for v, s in enumerate(stops))
             raise DivergenceError(f"no vCPU took an entry in {STALL_SECONDS:.0f} s "
