@@ -23,7 +23,6 @@ from statistics import mean
 
 from bench.record_micro import counts
 from xenrr.formats import AsyncInput, Rdtsc, TraceReader
-from xenrr.formats.recordtype import RECORD_HEADER, padded
 from xenrr.lab import micro
 from xenrr.lab.micro import report
 from xenrr.lab.recording import PRESERVE, record_guest
@@ -42,7 +41,7 @@ def inputs(trace) -> tuple[int, int]:
     with TraceReader(trace) as reader:
         for r in reader.records(frozenset({Rdtsc.TYPE, AsyncInput.TYPE})):
             n += 1
-            size += RECORD_HEADER.size + padded(type(r).CODEC.size + len(getattr(r, "data", b"")))
+            size += len(type(r).CODEC.frame(r))
     return n, size
 
 

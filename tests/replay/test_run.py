@@ -230,6 +230,14 @@ def test_the_rings_are_filled_and_ended_and_the_domain_started_once(tmp_path):
         assert struct.unpack_from("<I", b, FLAGS)[0] & lib.XEN_RR_RING_end
 
 
+def held(entries, hold) -> str:
+    """What replay_trace says of the vCPU Xen holds as hold = (vCPU, entries taken, state)."""
+    with pytest.raises(DivergenceError) as e:
+        replay_trace(FakeXen(entries, hold=hold), 5, [RingWriter(ring(), v) for v in range(2)],
+                     Events(), entries, start=lambda: None, ended=lambda: None)
+    return str(e.value)
+
+
 @pytest.mark.parametrize(("state", "said"), [
     ("missed", "its count passed the position without meeting its rip and rcx"),
     ("unlogged", "it took a CREW fault where the trace has no change"),
@@ -240,14 +248,10 @@ def test_the_rings_are_filled_and_ended_and_the_domain_started_once(tmp_path):
                  "held by vCPU 0: the trace lacks the constraint that orders them)"),
 ])
 def test_a_held_vcpu_is_a_divergence_named_by_its_next_event(tmp_path, state, said):
-    entries = two_vcpus(tmp_path)
-    xen = FakeXen(entries, hold=(1, 1, state))
-    with pytest.raises(DivergenceError) as e:
-        replay_trace(xen, 5, [RingWriter(ring(), v) for v in range(2)], Events(), entries,
-                     start=lambda: None, ended=lambda: None)
-    assert str(e.value) == (f"vCPU 1 diverged before its crew_event 2 of 2 at count 9 rip "
-                            f"0x1000 rcx 0x0: {said} (at count 77 rip 0x4242 rcx 0x0); the "
-                            "last that matched: crew_event at count 3 rip 0x1000 rcx 0x0")
+    assert held(two_vcpus(tmp_path), (1, 1, state)) == (
+        f"vCPU 1 diverged before its crew_event 2 of 2 at count 9 rip 0x1000 rcx 0x0: {said} "
+        "(at count 77 rip 0x4242 rcx 0x0); the last that matched: crew_event at count 3 rip "
+        "0x1000 rcx 0x0")
 
 
 def with_tsc(tmp_path):
@@ -264,30 +268,21 @@ def test_the_replay_ends_once_every_vcpu_took_its_tsc_reads_too(tmp_path):
 
 
 def test_a_tsc_read_the_trace_lacks_is_named_by_the_rdtsc_expected(tmp_path):
-    entries = with_tsc(tmp_path)
-    with pytest.raises(DivergenceError) as e:
-        replay_trace(FakeXen(entries, hold=(1, 2, "input")), 5,
-                     [RingWriter(ring(), v) for v in range(2)], Events(), entries,
-                     start=lambda: None, ended=lambda: None)
-    assert str(e.value) == ("vCPU 1 diverged before its rdtsc 2 of 2 at count 4 rip 0x2000 rcx "
-                            "0x0: it read the TSC where the trace has no rdtsc (at count 77 rip "
-                            "0x4242 rcx 0x0); the last that matched: crew_event at count 3 rip "
-                            "0x1000 rcx 0x0")
+    assert held(with_tsc(tmp_path), (1, 2, "input")) == (
+        "vCPU 1 diverged before its rdtsc 2 of 2 at count 4 rip 0x2000 rcx 0x0: it read the TSC "
+        "where the trace has no rdtsc (at count 77 rip 0x4242 rcx 0x0); the last that matched: "
+        "crew_event at count 3 rip 0x1000 rcx 0x0")
 
 
 def test_a_vcpu_held_at_an_input_it_may_not_write_is_named_by_it(tmp_path):
     records = [event(1, 3, gfn=0x12), tsc(1, 4, 0x222), published(1, 5)]
     with TraceReader(trace(tmp_path, records)) as reader:
         entries = vcpu_entries(reader, 2)
-    with pytest.raises(DivergenceError) as e:
-        replay_trace(FakeXen(entries, hold=(1, 2, "input")), 5,
-                     [RingWriter(ring(), v) for v in range(2)], Events(), entries,
-                     start=lambda: None, ended=lambda: None)
     # Its inputs are of two kinds, counted together as Xen counts them.
-    assert str(e.value) == ("vCPU 1 diverged before its input 2 of 2, an async_input "
-                            "(evtchn_pending), at count 5 rip 0x3000 rcx 0x0: it may not write "
-                            "the input's frame there (gfn 0x7f000) (at count 77 rip 0x4242 rcx "
-                            "0x0); the last that matched: rdtsc at count 4 rip 0x2000 rcx 0x0")
+    assert held(entries, (1, 2, "input")) == (
+        "vCPU 1 diverged before its input 2 of 2, an async_input (evtchn_pending), at count 5 "
+        "rip 0x3000 rcx 0x0: it may not write the input's frame there (gfn 0x7f000) (at count "
+        "77 rip 0x4242 rcx 0x0); the last that matched: rdtsc at count 4 rip 0x2000 rcx 0x0")
 
 
 def test_a_guest_that_ends_stops_the_feeding(tmp_path):

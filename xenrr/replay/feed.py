@@ -21,7 +21,7 @@ from xenrr.formats.records import ReplayWait
 from xenrr.formats.recordtype import RECORD_HEADER
 
 _RECORDS = frozenset({CrewEvent.TYPE, Constraint.TYPE, Rdtsc.TYPE, AsyncInput.TYPE})
-_INPUTS = (Rdtsc, AsyncInput)
+INPUTS = (Rdtsc, AsyncInput)   # the records Xen counts together as a vCPU's inputs
 
 
 def body(record) -> bytes:
@@ -55,7 +55,7 @@ def vcpu_entries(reader: TraceReader, vcpus: int) -> list[VcpuEntries]:
             mine.entries.append(r)
             mine.events += 1
             last_at[(r.vcpu, r.position)] = mine.events
-        elif type(r) in _INPUTS:
+        elif type(r) in INPUTS:
             if r.vcpu >= vcpus:
                 raise TraceError(f"{reader.path}: an {r.NAME} of vCPU {r.vcpu}, but the trace "
                                  f"has {vcpus} vCPUs")

@@ -23,13 +23,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xenrr.errors import XenrrError
-from xenrr.formats import AsyncInput, CrewEvent, PositionMode, Rdtsc, TraceHeader
+from xenrr.formats import AsyncInput, CrewEvent, PositionMode, TraceHeader
 from xenrr.formats.enums import InputKind
 from xenrr.hypercalls.abi import lib
 from xenrr.hypercalls.evtchn import EventChannels
 from xenrr.hypercalls.privcmd import Privcmd
 from xenrr.hypercalls.rr import RrControl, RunStop
-from xenrr.replay.feed import VcpuEntries, body
+from xenrr.replay.feed import INPUTS, VcpuEntries, body
 from xenrr.rrdomain.rings import RingWriter
 from xenrr.rrdomain.xen import map_rings
 
@@ -112,15 +112,15 @@ def _show(p) -> str:
     return f"count {count} rip {rip:#x} rcx {rcx:#x}"
 
 
-# Xen counts crew_events applied, and inputs of either kind taken.
-_GROUP = {CrewEvent: CrewEvent, Rdtsc: Rdtsc, AsyncInput: Rdtsc}
+# What Xen counts of a vCPU's entries: crew_events applied, inputs of any kind taken.
+_GROUP = {CrewEvent: "crew_events", **{kind: "inputs" for kind in INPUTS}}
 
 
 def _next(stop: RunStop, mine: VcpuEntries) -> tuple[int, object | None, object | None]:
     """The index among its own group (crew_events, inputs), the entry itself and the last one
     taken, of the first crew_event or input the vCPU has not taken."""
-    taken = {CrewEvent: 0, Rdtsc: 0}
-    done = {CrewEvent: stop.applied, Rdtsc: stop.inputs}
+    taken = {"crew_events": 0, "inputs": 0}
+    done = {"crew_events": stop.applied, "inputs": stop.inputs}
     last = None
     for e in mine.entries:
         group = _GROUP.get(type(e))
@@ -133,14 +133,17 @@ def _next(stop: RunStop, mine: VcpuEntries) -> tuple[int, object | None, object 
     return 0, None, last
 
 
-def _name(entry, mine: VcpuEntries) -> str:
-    """What the report calls the entry: its record's name, or "input, an <name>," where the
-    vCPU's inputs are of more than one kind (they are counted together)."""
+def _named(entry, index: int, mine: VcpuEntries) -> str:
+    """The entry as the report names it: its record's name and number among its group, or
+    "input" where the vCPU's inputs are of more than one kind (Xen counts them together),
+    and an async_input's kind."""
     kind = type(entry)
-    if kind is CrewEvent or all(type(e) is kind for e in mine.entries if type(e) in _GROUP
-                                and _GROUP[type(e)] is Rdtsc):
-        return kind.NAME
-    return "input"
+    detail = f" ({InputKind(entry.kind).name.lower()})" if kind is AsyncInput else ""
+    if kind is CrewEvent:
+        return f"{kind.NAME} {index + 1} of {mine.events}"
+    if {type(e) for e in mine.entries if type(e) in INPUTS} == {kind}:
+        return f"{kind.NAME} {index + 1} of {mine.inputs}{detail}"
+    return f"input {index + 1} of {mine.inputs}, an {kind.NAME}{detail},"
 
 
 def _report(vcpu: int, stop: RunStop, mine: VcpuEntries) -> str:
@@ -148,15 +151,7 @@ def _report(vcpu: int, stop: RunStop, mine: VcpuEntries) -> str:
     if entry is None:
         expected = "the end of its trace"
     else:
-        kind = type(entry)
-        total = mine.events if kind is CrewEvent else mine.inputs
-        name = _name(entry, mine)
-        what = "" if name == kind.NAME else f", an {kind.NAME}"
-        if kind is AsyncInput:
-            what += f" ({InputKind(entry.kind).name.lower()})"
-        what += "," if name != kind.NAME else ""
-        expected = (f"its {name} {index + 1} of {total}{what} at "
-                    f"{_show(tuple(entry.position))}")
+        expected = f"its {_named(entry, index, mine)} at {_show(tuple(entry.position))}"
     last = (f"the last that matched: {type(last).NAME} at {_show(tuple(last.position))}"
             if last is not None else "none matched before")
     held = HELD[stop.state]
