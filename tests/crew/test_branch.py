@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from tests.crew.sim.programs import recordings
 from tests.crew.traces import HEADER as SYNC_HEADER
 from tests.crew.traces import write_records
+from xenrr.crew import constraints
 from xenrr.crew.checker import CheckSummary, check
 from xenrr.crew.constraints import ConstraintDeriver
 from xenrr.crew.errors import InconsistentConstraint, MissingConstraint, PositionError
@@ -233,6 +234,37 @@ def test_a_later_event_at_a_position_needs_its_own_constraint():
     constraints = [r for r in out if type(r) is rec.Constraint]
     assert [(c.vcpu, c.position, c.after_vcpu, c.after_position) for c in constraints] == [
         (1, P1, 0, P0), (0, P0, 1, P1b), (1, P1b, 0, P0)]
+
+
+def test_a_constraint_implied_through_another_vcpu_is_dropped_after_its_source_moved_on():
+    # vCPU 2 reads X after vCPU 1's write, then gives Z up to vCPU 3, which then reads X:
+    # vCPU 3 has passed vCPU 1's give-up through vCPU 2, though vCPU 1 has left that position.
+    Q1, Q2, Q3 = P(1, A), P(2, A), P(3, A)
+    S1, S2, S3 = P(1, C), P(2, C), P(3, C)
+    T1, T2 = P(1, D), P(2, D)
+    logged = [ev(1, X, N, W, Q1), ev(1, X, W, R, Q2), ev(2, X, N, R, S1),
+              ev(2, Z, N, R, S2), ev(1, Y, N, R, Q3), ev(2, Z, R, N, S3),
+              ev(3, Z, N, W, T1), ev(3, X, N, R, T2)]
+    constraints = [r for r in derive(logged) if type(r) is rec.Constraint]
+    assert [(c.vcpu, c.position, c.after_vcpu, c.after_position) for c in constraints] == [
+        (2, S1, 1, Q2), (3, T1, 2, S3)]
+
+
+@pytest.mark.parametrize("prune_every", [1, constraints._PRUNE_EVERY])
+def test_a_vcpu_that_left_a_position_is_waited_for_up_to_its_last_event_there(
+        monkeypatch, prune_every):
+    # At Q vCPU 1 gives X up (vCPU 2 takes it), then Z; it moves on. vCPU 2 taking Z must
+    # wait for the second give-up at Q, which it does not know of, however often the
+    # deriver forgets counts no frame refers to.
+    monkeypatch.setattr(constraints, "_PRUNE_EVERY", prune_every)
+    Q0, Q, Q2 = P(1, A), P(2, A), P(3, A)
+    S1, S2 = P(1, C), P(2, C)
+    logged = [ev(1, X, N, W, Q0), ev(1, Z, N, W, Q0), ev(1, X, W, N, Q),
+              ev(2, X, N, W, S1), ev(1, Z, W, N, Q), ev(1, Y, N, R, Q2),
+              ev(2, Z, N, W, S2)]
+    kept = [r for r in derive(logged) if type(r) is rec.Constraint]
+    assert [(c.vcpu, c.position, c.after_vcpu, c.after_position) for c in kept] == [
+        (2, S1, 1, Q), (2, S2, 1, Q)]
 
 
 def test_model_recordings_read_back_from_branch_traces(tmp_path):

@@ -29,6 +29,8 @@ from xenrr.crew.protocol import ACCESS, Constraint, Frame, describe, unknown_sta
 
 # Bits of an event's point left for its number among the events at its position.
 _EVENT_BITS = 24
+# Events fed between two prunings of the counts kept for positions a vCPU has left.
+_PRUNE_EVERY = 1 << 16
 
 
 class ConstraintDeriver:
@@ -45,6 +47,10 @@ class ConstraintDeriver:
         self._ordinals = Ordinals() if mode == PositionMode.BRANCH else None
         # BRANCH: actor -> (ordinal of its last event, its events at that ordinal)
         self._at: dict[int, tuple[int, int]] = {}
+        # BRANCH: actor -> {ordinal it has left: number of its last event there}, for the
+        # positions that held several events and a frame still refers to (see _prune)
+        self._left: dict[int, dict[int, int]] = {}
+        self._fed = 0
 
     def _event_at(self, actor: int, ordinal: int) -> int:
         """The point of an actor's event among its events: its position's ordinal, then how
@@ -57,7 +63,12 @@ class ConstraintDeriver:
         later event.
         """
         last, n = self._at.get(actor, (ordinal, -1))
-        n = n + 1 if last == ordinal else 0
+        if last == ordinal:
+            n += 1
+        else:
+            if n > 0:
+                self._left.setdefault(actor, {})[last] = n
+            n = 0
         self._at[actor] = (ordinal, n)
         return (ordinal << _EVENT_BITS) | n
 
@@ -68,7 +79,22 @@ class ConstraintDeriver:
             return src_at
         ordinal = src_at >> _EVENT_BITS
         last, n = self._at[src]
-        return (ordinal << _EVENT_BITS) | (n if last == ordinal else (1 << _EVENT_BITS) - 1)
+        if last != ordinal:
+            n = self._left.get(src, {}).get(ordinal, 0)
+        return (ordinal << _EVENT_BITS) | n
+
+    def _prune(self) -> None:
+        """Forget the counts at positions no frame refers to any more: only a frame's
+        references (released, last_write) become constraint sources, so memory stays
+        bounded by the frames, not by the length of the recording."""
+        kept: dict[int, dict[int, int]] = {}
+        for refs in self._positions.values():
+            for src, src_at in refs:
+                ordinal = src_at >> _EVENT_BITS
+                n = self._left.get(src, {}).get(ordinal)
+                if n is not None:
+                    kept.setdefault(src, {})[ordinal] = n
+        self._left = kept
 
     def feed(self, event: rec.CrewEvent) -> list:
         """The records to write for the next event: the constraints kept for it, then it.
@@ -111,4 +137,7 @@ class ConstraintDeriver:
         out.append(event)
         refs = [*fr.released, fr.last_write] if fr.last_write else fr.released
         self._positions[gfn] = {ref: positions[ref] for ref in refs}
+        self._fed += 1
+        if branch and self._fed % _PRUNE_EVERY == 0:
+            self._prune()
         return out
