@@ -31,9 +31,14 @@ def record_micro(lab, workload, vcpus, name, iterations=None):
 
 
 def crew_events(trace):
+    """The trace's header and the crew_events of the guest's own accesses: not those of
+    the access Xen takes to shared_info to publish events at a position (dom0's console
+    sends them whenever it likes)."""
     with TraceReader(trace) as reader:
         records = list(reader.records())
-    return records[0], [r for r in records if isinstance(r, CrewEvent)]
+    shared_info = {r.mfn for r in records if isinstance(r, XenFrame)}
+    return records[0], [r for r in records
+                        if isinstance(r, CrewEvent) and r.gfn not in shared_info]
 
 
 @pytest.fixture(scope="module")
@@ -68,17 +73,8 @@ def test_a_loop_of_n_conditional_branches_counts_exactly_n_on_every_vcpu(branche
         assert second.position.count - first.position.count == BRANCHES
 
 
-def guest_crew_events(trace) -> list:
-    """The crew_events of the guest's own accesses: not those of the access Xen takes to
-    shared_info to publish events (dom0's console sends them whenever it likes)."""
-    with TraceReader(trace) as reader:
-        records = list(reader.records())
-    shared_info = {r.mfn for r in records if isinstance(r, XenFrame)}
-    return [r for r in records if isinstance(r, CrewEvent) and r.gfn not in shared_info]
-
-
 def test_the_positions_of_a_1_vcpu_guest_are_the_same_in_two_runs(branches):
-    runs = [guest_crew_events(branches[(1, run)][0].trace) for run in (1, 2)]
+    runs = [crew_events(branches[(1, run)][0].trace)[1] for run in (1, 2)]
     positions = [[(e.gfn, e.old_state, e.new_state, tuple(e.position)) for e in events]
                  for events in runs]
     assert len(positions[0]) > 10
