@@ -269,8 +269,9 @@ def test_the_replay_ends_once_every_vcpu_took_its_tsc_reads_too(tmp_path):
 
 def test_a_tsc_read_the_trace_lacks_is_named_by_the_rdtsc_expected(tmp_path):
     assert held(with_tsc(tmp_path), (1, 2, "input")) == (
-        "vCPU 1 diverged before its rdtsc 2 of 2 at count 4 rip 0x2000 rcx 0x0: it read the TSC "
-        "where the trace has no rdtsc (at count 77 rip 0x4242 rcx 0x0); the last that matched: "
+        "vCPU 1 diverged before its rdtsc 2 of 2 at count 4 rip 0x2000 rcx 0x0: it read the TSC, "
+        "or blocked, where the trace has it do neither (at count 77 rip 0x4242 rcx 0x0); the last "
+        "that matched: "
         "crew_event at count 3 rip 0x1000 rcx 0x0")
 
 

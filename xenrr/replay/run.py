@@ -49,7 +49,7 @@ HELD = {
     "bad_entry": "Xen found a malformed entry in its ring",
     "registers": "its registers are not those recorded there",
     "conflict": "it would gain access to a frame that another vCPU still has",
-    "input": "it read the TSC where the trace has no rdtsc",
+    "input": "it read the TSC, or blocked, where the trace has it do neither",
 }
 # Xen holds a vCPU in state "input" at an async_input too: one it may not write.
 HELD_AT_ASYNC_INPUT = "it may not write the input's frame there"
