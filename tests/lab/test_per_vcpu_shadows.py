@@ -12,7 +12,7 @@ from xenrr.lab.micro import report
 
 pytestmark = pytest.mark.lab
 
-RUNS = 10
+RUNS = 3   # a longer loop is a stress run: bench/branch_stress.py records many
 PRIVATE_ITERATIONS = 60_000_000   # tens of seconds under TCG: time to act from dom0
 AT_POSITION_ITERATIONS = 600_000_000   # time to see vCPU 0 in its loop first
 
@@ -34,7 +34,7 @@ def assert_completed(run: dict) -> None:
     assert all(vcpu["shadows"] > 0 for vcpu in run["rr"]["vcpus"])
 
 
-def test_the_domu_runs_its_workloads_ten_times_in_a_row(lab, linux_cfg):
+def test_the_domu_runs_its_workloads_three_times_in_a_row(lab, linux_cfg):
     for run in recorded_runs(lab, [linux_cfg] * RUNS):
         assert_completed(run)
     assert_xen_healthy(lab)

@@ -15,14 +15,17 @@ from xenrr.crew.history import check_trace
 
 pytestmark = pytest.mark.lab
 
-# Recording the 2-vCPU Linux domU from its first instruction to its power-off
-# takes about ten minutes under TCG (every handover of a frame is a CREW
-# fault, and the boot alone makes hundreds of thousands); one such recording
-# serves the tests of the trace's content. A second recording is stopped, as
-# by Ctrl-C, after STOP_SECONDS, during the guest's boot.
+# A recording of the 2-vCPU Linux domU is stopped, as by Ctrl-C, during its
+# boot, STOP_SECONDS after its second vCPU first ran (the boot's speed under
+# recording varies: a fixed time from the start once stopped it before vCPU 1
+# was up); it serves the tests of the trace's content. Recording the domU from
+# its first instruction to its power-off takes about twenty minutes under TCG
+# (every handover of a frame is a CREW fault, every read of the TSC a trap),
+# more than half the suite's budget: bench/record.py does it, in both position
+# modes, and fails if the guest's self-check or the model checker does.
 ITERATIONS = 3000
-RECORD_TIMEOUT = 1800
-STOP_SECONDS = 60
+STOP_SECONDS = 40
+VCPU1_RAN = "xl vcpu-list xenrr-guest 2>/dev/null | awk '$3 == 1 && $6 > 0' | grep -q ."
 
 
 @pytest.fixture(scope="module")
@@ -36,22 +39,9 @@ def xenrr_host(*args):
 
 
 @pytest.fixture(scope="module")
-def recording(lab, small_cfg):
-    return record_guest(lab, small_cfg, "linux", timeout=RECORD_TIMEOUT)
-
-
-def test_the_guest_recorded_to_its_end_completes_and_its_self_check_passes(recording):
-    result, console = recording.result, recording.console
-    assert result.returncode == 0, result.stderr
-    assert "(shutdown)" in result.stderr, result.stderr
-    expected = 2 * ITERATIONS
-    assert f"locked counter={expected} expected={expected} ok" in console, console
-    assert "xenrr-guest: done ok" in console, console
-
-
-@pytest.fixture(scope="module")
 def stopped(lab, small_cfg):
-    return record_guest(lab, small_cfg, "stopped", stop_after=STOP_SECONDS)
+    return record_guest(lab, small_cfg, "stopped", stop_after=STOP_SECONDS,
+                        stop_once=VCPU1_RAN)
 
 
 def test_a_stopped_recording_closes_cleanly_and_the_guest_runs_on(stopped):
@@ -60,10 +50,9 @@ def test_a_stopped_recording_closes_cleanly_and_the_guest_runs_on(stopped):
     assert "xenrr-guest: done ok" in stopped.console, stopped.console
 
 
-def test_the_traces_verify(recording, stopped):
-    for trace in (recording.trace, stopped.trace):
-        verify = xenrr_host("log", "verify", trace)
-        assert verify.returncode == 0, verify.stdout + verify.stderr
+def test_the_trace_verifies(stopped):
+    verify = xenrr_host("log", "verify", stopped.trace)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
 def test_the_model_accepts_the_crew_history_of_a_recorded_boot(stopped):
@@ -72,17 +61,8 @@ def test_the_model_accepts_the_crew_history_of_a_recorded_boot(stopped):
     assert summary.events > 1000 and summary.constraints > 0
 
 
-def test_the_model_accepts_the_crew_history_of_a_whole_run(recording):
-    # Issue 7, bug 2: forced reductions placed at a position after an
-    # earlier-numbered one that waited for the next put a vCPU's positions
-    # out of order in most whole runs (patch 0007, rr_crew_place()).
-    summary = check_trace(recording.trace)
-    assert summary.actors == 2
-    assert summary.events > 100000 and summary.constraints > 0
-
-
-def test_both_vcpus_have_crew_events_and_the_header_names_the_build(recording):
-    trace = recording.trace
+def test_both_vcpus_have_crew_events_and_the_header_names_the_build(stopped):
+    trace = stopped.trace
     with TraceReader(trace) as reader:
         recs = list(reader.records())
     header = recs[0]
@@ -94,8 +74,8 @@ def test_both_vcpus_have_crew_events_and_the_header_names_the_build(recording):
     assert vcpus == {0, 1}
 
 
-def test_log_sharing_names_the_hottest_frames(recording):
-    trace = recording.trace
+def test_log_sharing_names_the_hottest_frames(stopped):
+    trace = stopped.trace
     sharing = xenrr_host("log", "sharing", "--json", "--top", "3", trace)
     assert sharing.returncode == 0, sharing.stderr
     out = json.loads(sharing.stdout)

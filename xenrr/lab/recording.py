@@ -32,13 +32,15 @@ def trace_path(lab: LabSession, name: str) -> Path:
 
 def record_guest(lab: LabSession, cfg: Path, name: str, timeout: float = 900,
                  stop_after: float | None = None, guest: str = GUEST,
-                 options: tuple[str, ...] = ()) -> LabRecording:
+                 options: tuple[str, ...] = (), stop_once: str | None = None) -> LabRecording:
     """Record the guest of cfg (domain name `guest`) from its first instruction into NAME.xrr.
 
-    To its power-off; or, with stop_after, for that many seconds, then
-    stopped with SIGINT as a user's Ctrl-C, after which the guest runs on
-    unrecorded until it shuts down (or crashes). `options` go to
-    `xenrr record` (e.g. --positions branch).
+    To its power-off; or, with stop_after, for that many seconds (counted from
+    when the shell condition stop_once first holds, if given: how fast a guest
+    boots under recording varies too much for a fixed time), then stopped with
+    SIGINT as a user's Ctrl-C, after which the guest runs on unrecorded until
+    it shuts down (or crashes). `options` go to `xenrr record` (e.g.
+    --positions branch).
     """
     trace = trace_path(lab, name)
     console_log = f"/var/log/xen/console/guest-{guest}.log"
@@ -46,7 +48,9 @@ def record_guest(lab: LabSession, cfg: Path, name: str, timeout: float = 900,
     argv = ["xenrr", "record", "-q", *options, "-c", str(cfg), "-o",
             str(lab.share.in_dom0(trace)), *PRESERVE]
     if stop_after is not None:
-        argv = ["sh", "-c", f'"$@" & pid=$!; sleep {stop_after}; kill -INT $pid; wait $pid; '
+        wait = (f"until {stop_once} || ! kill -0 $pid 2>/dev/null; do sleep 1; done; "
+                if stop_once else "")
+        argv = ["sh", "-c", f'"$@" & pid=$!; {wait}sleep {stop_after}; kill -INT $pid; wait $pid; '
                 f'rc=$?; while xl list {guest} 2>/dev/null | awk \'NR == 2 {{ print $5 }}\' '
                 f'| grep -qv "[sc]"; do sleep 1; done; exit $rc',
                 "record", *argv]
