@@ -146,8 +146,10 @@ class RunStop(NamedTuple):
     position, its registers not those recorded there: `registers` is the
     digest Xen found) or conflict (held there: the event would give it
     access that vCPU `holder` still has against CREW) or input (held
-    before a read of the TSC where its next entry is not an rdtsc there);
-    applied counts the crew_events it applied, inputs the TSC values it
+    before a read of the TSC where its next entry is not an rdtsc there,
+    at an input whose frame it may not write, or after blocking where its
+    next entry is elsewhere); applied counts the crew_events it applied,
+    inputs the inputs (TSC values, published events, upcalls, wakes) it
     took from the trace.
     """
 
