@@ -10,7 +10,7 @@ from tests.lab.dom0run import assert_xen_healthy
 from xenrr.formats import TraceReader
 from xenrr.formats import records as rec
 from xenrr.lab.guest import linux_guest
-from xenrr.lab.recording import record_guest, trace_path
+from xenrr.lab.recording import GUEST, record_guest, trace_path
 from xenrr.crew.history import check_trace
 
 pytestmark = pytest.mark.lab
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.lab
 # modes, and fails if the guest's self-check or the model checker does.
 ITERATIONS = 3000
 STOP_SECONDS = 40
-VCPU1_RAN = "xl vcpu-list xenrr-guest 2>/dev/null | awk '$3 == 1 && $6 > 0' | grep -q ."
+VCPU1_RAN = f"xl vcpu-list {GUEST} 2>/dev/null | awk '$3 == 1 && $6 > 0' | grep -q ."
 
 
 @pytest.fixture(scope="module")
