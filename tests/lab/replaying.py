@@ -11,11 +11,17 @@ from xenrr.lab.recording import PRESERVE, record_guest, trace_path
 TIMEOUT = 600
 
 
-def record_micro(lab, workload: str, vcpus: int, name: str, iterations: int | None = None):
-    """A micro-guest recorded by branch count into NAME.xrr: its config, trace and report."""
+def record_micro(lab, workload: str, vcpus: int, name: str, iterations: int | None = None,
+                 stall: float | None = None):
+    """A micro-guest recorded by branch count into NAME.xrr: its config, trace and report.
+
+    With stall, the recorder is stopped for that many seconds once the guest
+    has started its workload (record_guest())."""
     cfg = micro.config(workload, vcpus=vcpus, iterations=iterations)
+    started = f"grep -q 'workload name=' /var/log/xen/console/guest-{cfg.stem}.log"
     rec = record_guest(lab, cfg, name, timeout=TIMEOUT, guest=cfg.stem,
-                       options=("--positions", "branch"))
+                       options=("--positions", "branch"), stall=stall,
+                       once=started if stall else None)
     assert rec.result.returncode == 0, rec.result.stderr + rec.console
     recorded = report.parse(rec.console)
     assert recorded.passed, rec.console

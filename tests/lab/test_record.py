@@ -41,7 +41,7 @@ def xenrr_host(*args):
 @pytest.fixture(scope="module")
 def stopped(lab, small_cfg):
     return record_guest(lab, small_cfg, "stopped", stop_after=STOP_SECONDS,
-                        stop_once=VCPU1_RAN)
+                        once=VCPU1_RAN)
 
 
 def test_a_stopped_recording_closes_cleanly_and_the_guest_runs_on(stopped):

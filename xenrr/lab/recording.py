@@ -32,25 +32,28 @@ def trace_path(lab: LabSession, name: str) -> Path:
 
 def record_guest(lab: LabSession, cfg: Path, name: str, timeout: float = 900,
                  stop_after: float | None = None, guest: str = GUEST,
-                 options: tuple[str, ...] = (), stop_once: str | None = None) -> LabRecording:
+                 options: tuple[str, ...] = (), once: str | None = None,
+                 stall: float | None = None) -> LabRecording:
     """Record the guest of cfg (domain name `guest`) from its first instruction into NAME.xrr.
 
-    To its power-off; or, with stop_after, for that many seconds (counted from
-    when the shell condition stop_once first holds, if given: how fast a guest
-    boots under recording varies too much for a fixed time), then stopped with
-    SIGINT as a user's Ctrl-C, after which the guest runs on unrecorded until
-    it shuts down (or crashes). `options` go to `xenrr record` (e.g.
-    --positions branch).
+    To its power-off; or, with stop_after, for that many seconds, then stopped
+    with SIGINT as a user's Ctrl-C, after which the guest runs on unrecorded
+    until it shuts down (or crashes). With stall, the recorder is first stopped
+    (SIGSTOP) for that many seconds, as one that falls behind, then continued.
+    Both count from when the shell condition `once` first holds, if given: how
+    fast a guest boots under recording varies too much for a fixed time.
+    `options` go to `xenrr record` (e.g. --positions branch).
     """
     trace = trace_path(lab, name)
     console_log = f"/var/log/xen/console/guest-{guest}.log"
     lab.run(["sh", "-c", f": > {console_log}"])
     argv = ["xenrr", "record", "-q", *options, "-c", str(cfg), "-o",
             str(lab.share.in_dom0(trace)), *PRESERVE]
-    if stop_after is not None:
-        wait = (f"until {stop_once} || ! kill -0 $pid 2>/dev/null; do sleep 1; done; "
-                if stop_once else "")
-        argv = ["sh", "-c", f'"$@" & pid=$!; {wait}sleep {stop_after}; kill -INT $pid; wait $pid; '
+    if stop_after is not None or stall is not None:
+        wait = f"until {once} || ! kill -0 $pid 2>/dev/null; do sleep 1; done; " if once else ""
+        stalled = f"kill -STOP $pid; sleep {stall}; kill -CONT $pid; " if stall else ""
+        stop = f"sleep {stop_after}; kill -INT $pid; " if stop_after is not None else ""
+        argv = ["sh", "-c", f'"$@" & pid=$!; {wait}{stalled}{stop}wait $pid; '
                 f'rc=$?; while xl list {guest} 2>/dev/null | awk \'NR == 2 {{ print $5 }}\' '
                 f'| grep -qv "[sc]"; do sleep 1; done; exit $rc',
                 "record", *argv]
