@@ -13,13 +13,13 @@ demo: deps xen
 	$(XENRR) lab demo
 
 test: deps xen
-	$(VENV)/bin/pytest -ra
+	$(VENV)/bin/pytest -ra --durations=20
 
 unit: debian-packages $(STAMP)
 	$(VENV)/bin/pytest -ra -m "not lab"
 
 lab: deps xen
-	$(VENV)/bin/pytest -ra -m lab
+	$(VENV)/bin/pytest -ra -m lab --durations=20
 
 bench: deps xen
 	$(VENV)/bin/python -m bench
