@@ -10,6 +10,7 @@ test_pmu.py; that Xen offers the mode there, in test_control_plane.py.
 
 import pytest
 
+from tests.lab.dom0run import xenrr_host
 from xenrr.crew.history import check_trace
 from xenrr.formats import CrewEvent, CrewState, PositionMode, TraceReader, XenFrame
 from xenrr.lab import micro
@@ -91,10 +92,10 @@ def every_workload(lab):
 
 @pytest.mark.parametrize("workload", [w.name for w in workloads.WORKLOADS])
 def test_every_workload_recorded_in_branch_mode_verifies_and_the_model_accepts_it(
-        lab, every_workload, workload):
+        every_workload, workload):
     rec, rep = every_workload[workload]
     assert rep.passed, rec.console
-    verify = lab.run(["xenrr", "log", "verify", str(lab.share.in_dom0(rec.trace))])
+    verify = xenrr_host("log", "verify", rec.trace)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     summary = check_trace(rec.trace)
     assert summary.actors == 2

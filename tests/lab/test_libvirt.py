@@ -14,14 +14,13 @@ Linux guest, defined from XML built from its xl configuration.
 """
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.lab.dom0run import assert_xen_healthy, dom0_json
+from tests.lab.dom0run import assert_xen_healthy, dom0_json, xenrr_host
 from xenrr.formats import TraceReader
 from xenrr.formats import records as rec
 from xenrr.lab.guest import linux_guest
@@ -70,11 +69,6 @@ if sys.argv[1] == "define":
 else:
     conn.lookupByName(sys.argv[2]).undefine()
 """
-
-
-def xenrr_host(*args):
-    return subprocess.run([sys.executable, "-m", "xenrr", *map(str, args)],
-                          capture_output=True, text=True)
 
 
 def libvirtd_log(lab, lines: int = 60) -> str:

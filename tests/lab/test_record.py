@@ -1,12 +1,10 @@
 """`xenrr record` of the 2-vCPU PV Linux domU under CREW, in the patched hypervisor."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.lab.dom0run import assert_xen_healthy
+from tests.lab.dom0run import assert_xen_healthy, xenrr_host
 from xenrr.formats import TraceReader
 from xenrr.formats import records as rec
 from xenrr.lab.guest import linux_guest
@@ -31,11 +29,6 @@ VCPU1_RAN = f"xl vcpu-list {GUEST} 2>/dev/null | awk '$3 == 1 && $6 > 0' | grep 
 @pytest.fixture(scope="module")
 def small_cfg():
     return linux_guest(["race", "locked"], iterations=ITERATIONS, vcpus=2)
-
-
-def xenrr_host(*args):
-    return subprocess.run([sys.executable, "-m", "xenrr", *map(str, args)],
-                          capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
