@@ -3,7 +3,7 @@
 gcc compiles Xen's public headers, with hypervisor-patches/ applied, and
 Linux's privcmd.h, and prints the offset and size of every field of every
 struct xenrr defines (nested ones included) and the value of every #define;
-the test compares them with what cffi computed from xenrr/hypercalls/abi.py.
+the test compares them with what cffi computed from xenrr/hypercalls/cdef.py.
 """
 
 import re
@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from xenrr.hypercalls.abi import CDEF, ffi, lib, packer
+from xenrr.hypercalls.abi import ffi, lib, packer
+from xenrr.hypercalls.cdef import CDEF
 
 TOP_LEVEL = ["struct xen_domctl", "struct xen_sysctl", "struct xen_rr_ring_header",
              "struct xen_rr_ring_entry", "struct vcpu_guest_context",

@@ -11,9 +11,7 @@ import fcntl
 import mmap
 import os
 
-import cffi
-
-from xenrr.hypercalls.abi import ffi
+from xenrr.hypercalls.abi import ffi, lib
 from xenrr.hypercalls.errors import NoXenError, NotPrivilegedError, raise_for
 
 PRIVCMD = "/dev/xen/privcmd"
@@ -27,10 +25,6 @@ def ioc_none(kind: str, nr: int, size: int) -> int:
 
 
 IOCTL_PRIVCMD_HYPERCALL = ioc_none("P", 0, ffi.sizeof("struct privcmd_hypercall"))
-
-_libc_ffi = cffi.FFI()
-_libc_ffi.cdef("int mlock(const void *addr, size_t len);")
-_libc = _libc_ffi.dlopen(None)
 
 
 class HypercallBuffer:
@@ -50,9 +44,9 @@ class HypercallBuffer:
             self._map.madvise(mmap.MADV_DONTFORK)
         self._cdata = ffi.from_buffer(self._map)
         self.addr = int(ffi.cast("uintptr_t", self._cdata))
-        if locked and _libc.mlock(_libc_ffi.cast("void *", self.addr), self.size) != 0:
+        if locked and lib.mlock(ffi.cast("void *", self.addr), self.size) != 0:
             raise NotPrivilegedError(f"cannot lock a hypercall buffer in memory: "
-                                     f"{os.strerror(_libc_ffi.errno)}")
+                                     f"{os.strerror(ffi.errno)}")
 
     def _device_pages(self) -> mmap.mmap | None:
         """The buffer from /dev/xen/hypercall; None where there is none or it refuses the size."""
