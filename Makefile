@@ -33,9 +33,12 @@ debian-packages:
 	@scripts/install-debian-packages
 
 # libvirt-python builds from source against libvirt-dev (a Debian package).
-$(STAMP): setup.cfg pyproject.toml | debian-packages
+# The tree goes on sys.path (editable_mode=compat) rather than behind an import
+# hook, which every Python start in the lab's dom0 would pay for under TCG.
+$(STAMP): setup.cfg pyproject.toml Makefile | debian-packages
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test]' \
+		--config-settings editable_mode=compat
 	touch $@
 
 xen: $(STAMP)
