@@ -11,24 +11,12 @@ test_pmu.py; that Xen offers the mode there, in test_control_plane.py.
 import pytest
 
 from tests.lab.dom0run import xenrr_host
+from tests.lab.replaying import record_micro
 from xenrr.crew.history import check_trace
 from xenrr.formats import CrewEvent, CrewState, PositionMode, TraceReader, XenFrame
-from xenrr.lab import micro
-from xenrr.lab.micro import report, workloads
-from xenrr.lab.recording import record_guest
+from xenrr.lab.micro import workloads
 
 pytestmark = pytest.mark.lab
-
-RECORD_TIMEOUT = 300
-BRANCHES = 100000
-
-
-def record_micro(lab, workload, vcpus, name, iterations=None):
-    cfg = micro.config(workload, vcpus=vcpus, iterations=iterations)
-    rec = record_guest(lab, cfg, name, timeout=RECORD_TIMEOUT, guest=cfg.stem,
-                       options=("--positions", "branch"))
-    assert rec.result.returncode == 0, rec.result.stderr + rec.console
-    return rec, report.parse(rec.console)
 
 
 def crew_events(trace):
@@ -43,10 +31,11 @@ def crew_events(trace):
 
 
 @pytest.fixture(scope="module")
-def branches(lab):
-    """The branches workload, 2 vCPUs, recorded twice; and with 1 vCPU twice."""
-    return {(vcpus, run): record_micro(lab, "branches", vcpus, f"branches-{vcpus}v-{run}",
-                                       iterations=BRANCHES)
+def branches(lab, micro_recording):
+    """The branches workload with 1 and with 2 vCPUs, each recorded twice: the session's
+    recording and one of this module's own."""
+    return {(vcpus, run): micro_recording("branches", vcpus) if run == 1 else
+            record_micro(lab, "branches", vcpus, f"branches-{vcpus}v-{run}")
             for vcpus in (1, 2) for run in (1, 2)}
 
 
@@ -61,21 +50,20 @@ def increase_at(events, vcpu, rip):
 @pytest.mark.parametrize("vcpus", [1, 2])
 @pytest.mark.parametrize("run", [1, 2])
 def test_a_loop_of_n_conditional_branches_counts_exactly_n_on_every_vcpu(branches, vcpus, run):
-    rec, rep = branches[(vcpus, run)]
-    assert rep.passed, rec.console
-    header, events = crew_events(rec.trace)
+    _, trace, rep = branches[(vcpus, run)]
+    header, events = crew_events(trace)
     assert header.position_mode == PositionMode.BRANCH
     before, after = int(rep.result["before_rip"], 16), int(rep.result["after_rip"], 16)
     for vcpu in range(vcpus):
         first, second = increase_at(events, vcpu, before), increase_at(events, vcpu, after)
         # The store before the loop faults with rcx = N, the one after with 0:
         # between them the vCPU retired exactly the loop's N branches.
-        assert (first.position.rcx, second.position.rcx) == (BRANCHES, 0)
-        assert second.position.count - first.position.count == BRANCHES
+        assert (first.position.rcx, second.position.rcx) == (rep.iterations, 0)
+        assert second.position.count - first.position.count == rep.iterations
 
 
 def test_the_positions_of_a_1_vcpu_guest_are_the_same_in_two_runs(branches):
-    runs = [crew_events(branches[(1, run)][0].trace)[1] for run in (1, 2)]
+    runs = [crew_events(branches[(1, run)][1])[1] for run in (1, 2)]
     positions = [[(e.gfn, e.old_state, e.new_state, tuple(e.position)) for e in events]
                  for events in runs]
     assert len(positions[0]) > 10
@@ -84,21 +72,14 @@ def test_the_positions_of_a_1_vcpu_guest_are_the_same_in_two_runs(branches):
     assert [p[1:] for p in positions[0]] == [p[1:] for p in positions[1]]
 
 
-@pytest.fixture(scope="module")
-def every_workload(lab):
-    return {w.name: record_micro(lab, w.name, 2, f"every-{w.name}")
-            for w in workloads.WORKLOADS}
-
-
 @pytest.mark.parametrize("workload", [w.name for w in workloads.WORKLOADS])
 def test_every_workload_recorded_in_branch_mode_verifies_and_the_model_accepts_it(
-        every_workload, workload):
-    rec, rep = every_workload[workload]
-    assert rep.passed, rec.console
-    verify = xenrr_host("log", "verify", rec.trace)
+        micro_recording, workload):
+    _, trace, _ = micro_recording(workload, 2)
+    verify = xenrr_host("log", "verify", trace)
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    summary = check_trace(rec.trace)
+    summary = check_trace(trace)
     assert summary.actors == 2
-    header, events = crew_events(rec.trace)
+    header, events = crew_events(trace)
     assert header.position_mode == PositionMode.BRANCH
     assert events and all(e.position.rip for e in events)
