@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.replaying import record_micro
 from xenrr.lab.guest import linux_guest
 from xenrr.lab.session import LabSession
 from xenrr.lab.qemubuild import QemuBuilds, QemuSpec
@@ -48,21 +47,6 @@ def lab(xen):
 def linux_cfg() -> Path:
     """The 2-vCPU PV Linux domU running race and locked (the issue's workloads)."""
     return linux_guest(["race", "locked"], iterations=200000, vcpus=2)
-
-
-@pytest.fixture(scope="session")
-def micro_recording(lab):
-    """record_micro(workload, vcpus) with the workload's default iterations, recorded once a
-    session: modules that only read a recording, or rewrite it into a trace of their own,
-    share it. A test that needs runs of its own records them itself."""
-    recorded = {}
-
-    def get(workload: str, vcpus: int):
-        if (workload, vcpus) not in recorded:
-            recorded[workload, vcpus] = record_micro(lab, workload, vcpus,
-                                                     f"micro-{workload}-{vcpus}v")
-        return recorded[workload, vcpus]
-    return get
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -31,9 +31,23 @@ def crew_events(trace):
 
 
 @pytest.fixture(scope="module")
+def micro_recording(lab):
+    """record_micro(workload, vcpus) with the workload's default iterations, recorded once
+    for the module's tests (which only read traces, so their frames need not stay free)."""
+    recorded = {}
+
+    def get(workload: str, vcpus: int):
+        if (workload, vcpus) not in recorded:
+            recorded[workload, vcpus] = record_micro(lab, workload, vcpus,
+                                                     f"micro-{workload}-{vcpus}v")
+        return recorded[workload, vcpus]
+    return get
+
+
+@pytest.fixture(scope="module")
 def branches(lab, micro_recording):
-    """The branches workload with 1 and with 2 vCPUs, each recorded twice: the session's
-    recording and one of this module's own."""
+    """The branches workload with 1 and with 2 vCPUs, each recorded twice (the first
+    recording with 2 vCPUs is also the every-workload test's)."""
     return {(vcpus, run): micro_recording("branches", vcpus) if run == 1 else
             record_micro(lab, "branches", vcpus, f"branches-{vcpus}v-{run}")
             for vcpus in (1, 2) for run in (1, 2)}

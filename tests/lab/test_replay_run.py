@@ -18,7 +18,7 @@ import re
 import pytest
 
 from tests.lab.dom0run import assert_xen_healthy, dom0_json
-from tests.lab.replaying import replay, rewrite
+from tests.lab.replaying import record_micro, replay, rewrite
 from xenrr.formats import Constraint, CrewEvent, Position, TraceReader, XenFrame, framing
 from xenrr.lab import micro
 from xenrr.lab.micro import report
@@ -31,9 +31,13 @@ pytestmark = pytest.mark.lab
 
 @pytest.fixture(scope="module", params=[("branches", 1), ("race", 2)],
                 ids=["branches-1v", "race-2v"])
-def recorded(micro_recording, request):
-    """A micro-guest recorded by branch count: its config, trace and console report."""
-    return micro_recording(*request.param)
+def recorded(lab, request):
+    """A micro-guest recorded by branch count: its config, trace and console report.
+
+    Recorded here, not shared with other modules: a replay starts on the recorded
+    machine frames, which the domains run in between may have taken."""
+    workload, vcpus = request.param
+    return record_micro(lab, workload, vcpus, f"replay-run-{workload}-{vcpus}v")
 
 
 def events_per_vcpu(trace, vcpus):
