@@ -26,8 +26,9 @@ pytestmark = pytest.mark.lab
 
 VCPUS = 2
 
-# Longer than the guest takes to fill half a vCPU's ring (Xen's reserve) with
-# the recorder stopped: about 5 s here, at 10-15 KB a second a vCPU.
+# Meant to outlast the time the guest takes to fill half a vCPU's ring (Xen's
+# reserve, 62 KiB) with the recorder stopped; not measured: a whole recording
+# of this guest logs 120-170 KB a vCPU.
 STALL_SECONDS = 10
 
 
